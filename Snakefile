@@ -1,0 +1,27 @@
+# Convolutional networks on regulatory DNA: reproducible studies as one Snakemake DAG.
+# Scientific settings: config/config.yaml. Execution settings: profiles/.
+
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/motifs.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        koo_eddy_targets(),
+    default_target: True

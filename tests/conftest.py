@@ -1,0 +1,7 @@
+"""Make the package importable from a plain checkout (it is also installed by ``pip install -e .``)."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow"))

@@ -1,0 +1,60 @@
+# Shared helpers: config validation (before any job runs), paths and target lists.
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+
+from seqcnn.config import check_config
+from seqcnn.errors import InputError
+
+try:
+    check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except InputError as exc:
+    sys.exit(f"Config error: {exc}")
+
+OUT = config["outdir"]
+DATASET = f"{OUT}/synthetic/dataset"
+RUN = f"{OUT}/runs/{{model}}/trial{{trial}}"
+ANNOT = f"{OUT}/motifs/{{model}}/trial{{trial}}/layer{{layer}}"
+SPLIT_FILES = [
+    f"{DATASET}/{split}.{part}.npy"
+    for split in ("train", "valid", "test")
+    for part in ("x", "y")
+]
+TRIALS = list(range(config["trials"]))
+MODELS = list(config["models"])
+DEEPER = {m: list(layers) for m, layers in (config.get("deeper_layers") or {}).items()}
+TRAINED_MODELS = MODELS + [m for m in DEEPER if m not in MODELS]
+
+
+def jaspar_meme():
+    j = config["jaspar"]
+    kind = "all" if j["all_versions"] else "nr"
+    return f"resources/jaspar/{j['release']}_{j['collection']}_{j['tax_group']}_{kind}.meme"
+
+
+def table_inputs(kind):
+    """Per-trial files feeding table1 (layer 0 of every model) or layers.tsv (deeper layers)."""
+    if kind == "table1":
+        pairs = [(m, 0) for m in MODELS]
+    else:
+        pairs = [(m, layer) for m, layers in DEEPER.items() for layer in layers]
+    return [
+        f"{OUT}/motifs/{m}/trial{t}/layer{layer}/stats.json"
+        for m, layer in pairs
+        for t in TRIALS
+    ]
+
+
+def koo_eddy_targets():
+    targets = [
+        f"{OUT}/synthetic/summary.tsv",
+        f"{OUT}/table1.tsv",
+        f"{OUT}/table1.md",
+        f"{OUT}/figures/relevant_match_vs_pool.png",
+    ]
+    targets += [f"{OUT}/figures/logos/{m}.png" for m in MODELS]
+    if DEEPER:
+        targets.append(f"{OUT}/layers.tsv")
+    return targets

@@ -1,0 +1,14 @@
+"""Snakemake adapter: evaluate one trained run on the test split (seqcnn.evaluate.evaluate_run)."""
+
+from seqcnn.evaluate import evaluate_run
+from seqcnn.logs import run_step
+
+sm = snakemake  # noqa: F821
+run_step(
+    evaluate_run,
+    sm.params.run_dir,
+    sm.params.dataset,
+    sm.output.metrics,
+    device=sm.params.device,
+    log_path=sm.log[0],
+)

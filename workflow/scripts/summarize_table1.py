@@ -1,0 +1,15 @@
+"""Snakemake adapter: Table 1 beside the published values (seqcnn.tables.summarize_table1)."""
+
+from seqcnn.logs import run_step
+from seqcnn.tables import summarize_table1
+
+sm = snakemake  # noqa: F821
+run_step(
+    summarize_table1,
+    sm.input.metrics,
+    sm.input.stats,
+    sm.params.models,
+    sm.output.tsv,
+    sm.output.md,
+    log_path=sm.log[0],
+)

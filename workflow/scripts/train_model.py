@@ -1,0 +1,17 @@
+"""Snakemake adapter: train one model x trial (seqcnn.train.train_model)."""
+
+from seqcnn.logs import run_step
+from seqcnn.train import train_model
+
+sm = snakemake  # noqa: F821
+training = {k: v for k, v in sm.params.training.items() if k != "gpu"}
+run_step(
+    train_model,
+    sm.wildcards.model,
+    sm.params.dataset,
+    sm.params.run_dir,
+    trial=int(sm.wildcards.trial),
+    threads=sm.threads,
+    log_path=sm.log[0],
+    **training,
+)

@@ -1,0 +1,86 @@
+"""Validation of the workflow config, run before any job.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) catches wrong types and unknown keys; the
+checks here catch what a schema cannot: model names that are not in the registry, JASPAR IDs that are not
+in the configured release, and layers a model does not have. Every failure is one :class:`InputError`
+naming the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import InputError
+from .models import MODEL_NAMES, REGISTRY
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
+    return ".".join(parts).replace(".[", "[") or "(top level)"
+
+
+def validate_schema(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
+    """Validate ``config`` against the YAML JSON schema; raise one message for the first problem."""
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        if err.validator == "additionalProperties":
+            raise InputError(f"config: {err.message} at {_key_path(err)}")
+        raise InputError(f"config key {_key_path(err)}: {err.message}")
+
+
+def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
+    """Schema validation, then the semantic checks.
+
+    Raises
+    ------
+    InputError
+        Naming the config key and what was expected.
+    """
+    validate_schema(config, schema_path)
+    for i, name in enumerate(config["models"]):
+        if name not in REGISTRY:
+            raise InputError(
+                f"config key models[{i}]: unknown model {name!r}; expected one of: {', '.join(MODEL_NAMES)}"
+            )
+    for name, layers in (config.get("deeper_layers") or {}).items():
+        if name not in REGISTRY:
+            raise InputError(
+                f"config key deeper_layers.{name}: unknown model {name!r}; expected one of: "
+                f"{', '.join(MODEL_NAMES)}"
+            )
+        n_layers = len(REGISTRY[name].filters)
+        bad = [layer for layer in layers if layer >= n_layers]
+        if bad:
+            raise InputError(
+                f"config key deeper_layers.{name}: layer(s) {bad} out of range; {name} has conv "
+                f"layers 0..{n_layers - 1}"
+            )
+    fractions = config["synthetic"]["split_fractions"]
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise InputError(
+            f"config key synthetic.split_fractions: {fractions} sum to {sum(fractions):g}; "
+            "expected train/valid/test fractions summing to 1"
+        )
+    if config["motifs"]["logo_trial"] >= config["trials"]:
+        raise InputError(
+            f"config key motifs.logo_trial: {config['motifs']['logo_trial']} but only "
+            f"{config['trials']} trial(s) (0..{config['trials'] - 1}) are run"
+        )
+    check_jaspar_ids(config)
+
+
+def check_jaspar_ids(config: dict[str, Any]) -> None:
+    """Every ``synthetic.motif_ids`` entry must exist in the configured JASPAR release."""
+    from .jaspar import fetch_motifs, select_motifs
+
+    j = config["jaspar"]
+    motifs = fetch_motifs(j["release"], j["collection"], j["tax_group"], j["all_versions"])
+    select_motifs(motifs, config["synthetic"]["motif_ids"], "config key synthetic.motif_ids")

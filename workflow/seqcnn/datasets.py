@@ -1,0 +1,86 @@
+"""On-disk dataset format read by the training engine.
+
+A dataset is a directory::
+
+    meta.json            {"classes": [...], "seq_len": L, "splits": {"train": N, ...}, ...}
+    <split>.x.npy        (N, L) uint8 base codes (see :mod:`seqcnn.sequence`), 1 byte per base
+    <split>.y.npy        (N, T) float32 targets (0/1 for classification)
+
+``.npy`` files can be memory-mapped, so a dataset larger than memory streams from disk; small ones are
+loaded whole and moved to the device once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .io import atomic_path, write_json
+
+SPLITS = ("train", "valid", "test")
+
+
+def split_paths(root: str | os.PathLike, split: str) -> tuple[Path, Path]:
+    """Paths of the ``x`` and ``y`` arrays of one split."""
+    root = Path(root)
+    return root / f"{split}.x.npy", root / f"{split}.y.npy"
+
+
+def save_dataset(
+    root: str | os.PathLike,
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    meta: dict[str, Any],
+) -> None:
+    """Write splits and ``meta.json`` (written last, so its presence marks a complete dataset).
+
+    Parameters
+    ----------
+    root
+        Dataset directory (created).
+    splits
+        ``{split: (X, y)}`` with X ``(N, L)`` uint8 codes and y ``(N, T)``.
+    meta
+        Free-form metadata; must include ``classes``. ``seq_len`` and ``splits`` sizes are added.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for split, (X, y) in splits.items():
+        X = np.ascontiguousarray(X, dtype=np.uint8)
+        y = np.ascontiguousarray(y, dtype=np.float32)
+        if X.ndim != 2 or y.ndim != 2 or len(X) != len(y):
+            raise ValueError(f"split {split}: X {X.shape} and y {y.shape} do not match")
+        xp, yp = split_paths(root, split)
+        for arr, path in ((X, xp), (y, yp)):
+            with atomic_path(path) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, arr)
+        sizes[split] = int(len(X))
+        seq_len = int(X.shape[1])
+    write_json({**meta, "seq_len": seq_len, "splits": sizes}, root / "meta.json")
+
+
+def load_meta(root: str | os.PathLike) -> dict[str, Any]:
+    """Read ``meta.json``; a missing file is an :class:`InputError` naming it."""
+    path = Path(root) / "meta.json"
+    if not path.exists():
+        raise InputError(f"{path}: dataset metadata not found (expected a dataset directory)")
+    return json.loads(path.read_text())
+
+
+def load_split(root: str | os.PathLike, split: str, mmap: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Load one split as ``(X codes (N, L) uint8, y (N, T) float32)``.
+
+    ``mmap=True`` memory-maps the arrays instead of reading them.
+    """
+    xp, yp = split_paths(root, split)
+    for p in (xp, yp):
+        if not p.exists():
+            raise InputError(f"{p}: split {split!r} not found in dataset {root}")
+    mode = "r" if mmap else None
+    return np.load(xp, mmap_mode=mode), np.load(yp, mmap_mode=mode)

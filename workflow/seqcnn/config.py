@@ -9,6 +9,7 @@ naming the key and what was expected.
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 import jsonschema
@@ -73,6 +74,12 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
         raise InputError(
             f"config key motifs.logo_trial: {config['motifs']['logo_trial']} but only "
             f"{config['trials']} trial(s) (0..{config['trials'] - 1}) are run"
+        )
+    motifs = config["motifs"]
+    if motifs["tomtom"] == "meme" and shutil.which(motifs["tomtom_binary"]) is None:
+        raise InputError(
+            f"config key motifs.tomtom_binary: {motifs['tomtom_binary']!r} not found on PATH; "
+            "motifs.tomtom: meme needs the MEME suite's tomtom (or use motifs.tomtom: memelite)"
         )
     check_jaspar_ids(config)
 

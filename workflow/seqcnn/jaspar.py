@@ -69,11 +69,15 @@ def fetch_motifs(
         In the database's order.
     """
     from pyjaspar import jaspardb
+    from pyjaspar import jaspar_releases
 
-    try:
-        db = jaspardb(release=release)
-    except Exception as exc:  # pyjaspar raises a bare Exception for unknown releases
-        raise InputError(f"config key jaspar.release: unknown JASPAR release {release!r} ({exc})") from exc
+    # pyjaspar only prints a notice for an unknown release and returns an unusable handle.
+    if release not in jaspar_releases:
+        raise InputError(
+            f"config key jaspar.release: unknown JASPAR release {release!r}; expected one of "
+            f"{', '.join(sorted(jaspar_releases))}"
+        )
+    db = jaspardb(release=release)
     records = db.fetch_motifs(collection=collection, tax_group=[tax_group], all_versions=all_versions)
     if not records:
         raise InputError(

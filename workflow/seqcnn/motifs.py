@@ -195,7 +195,7 @@ def _parse_meme(path: str | os.PathLike) -> list[tuple[str, str, np.ndarray, int
                 raise fail(lineno, "'ALPHABET= ACGT' (DNA motifs)", line)
         elif line.startswith("MOTIF"):
             if motif is not None:
-                raise fail(motif[2] + 1, f"a letter-probability matrix for motif {motif[0]!r}")
+                raise fail(lineno, f"a letter-probability matrix for motif {motif[0]!r}", line)
             tokens = line.split()
             if len(tokens) < 2:
                 raise fail(lineno, "'MOTIF <id> [<alt name>]'", line)
@@ -227,7 +227,7 @@ def _parse_meme(path: str | os.PathLike) -> list[tuple[str, str, np.ndarray, int
                     row = [float(v) for v in row_text.split()]
                 except ValueError:
                     row = []
-                if len(row) != 4 or not all(math.isfinite(v) and v >= 0 for v in row):
+                if len(row) != 4 or not all(math.isfinite(v) and (v >= 0 or not is_probs) for v in row):
                     name = motif[0] if motif else "?"
                     raise fail(
                         i + 1,
@@ -351,8 +351,8 @@ def activation_pwms(
     sequence is in bounds: it adds to the denominator but to no letter.
 
     Two passes over ``X`` in batches (global maxima, then sums), so memory stays at one batch of
-    activations plus a ``(batch, L, window, 5)`` window tensor whatever ``N`` is. The sums are one
-    matrix product per batch.
+    activations plus a ``(batch, L, window, 5)`` float64 window tensor (76 MB for 500 x 200 x 19)
+    whatever ``N`` is. The sums are one float64 matrix product per batch.
 
     Parameters
     ----------
@@ -393,8 +393,9 @@ def activation_pwms(
     right = window - left - 1
     # Window lookup: codes 0-3 -> one-hot plus an in-bounds flag, 4 (N) -> flag only, 5 (outside
     # the sequence, from the padding) -> nothing.
-    table = torch.zeros(N_CODE + 2, 5, device=dev)
-    table[:4, :4] = torch.eye(4, device=dev)
+    # float64 keeps the sums exact enough whatever TF32 setting the caller left on.
+    table = torch.zeros(N_CODE + 2, 5, dtype=torch.float64, device=dev)
+    table[:4, :4] = torch.eye(4, dtype=torch.float64, device=dev)
     table[: N_CODE + 1, 4] = 1.0
 
     was_training = model.training
@@ -421,8 +422,8 @@ def activation_pwms(
                 weights = torch.where(keep, act, torch.zeros((), device=dev, dtype=act.dtype))
                 padded = torch.nn.functional.pad(cb, (left, right), value=N_CODE + 1)
                 windows = table[padded.unfold(1, window, 1)]  # (B, L, window, 5)
-                flat = weights.permute(1, 0, 2).reshape(n_filters, -1).float()
-                sums += (flat @ windows.reshape(-1, window * 5)).double()
+                flat = weights.permute(1, 0, 2).reshape(n_filters, -1).double()
+                sums += flat @ windows.reshape(-1, window * 5)
     finally:
         model.train(was_training)
 

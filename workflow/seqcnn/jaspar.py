@@ -68,8 +68,7 @@ def fetch_motifs(
     list of JasparMotif
         In the database's order.
     """
-    from pyjaspar import jaspardb
-    from pyjaspar import jaspar_releases
+    from pyjaspar import jaspar_releases, jaspardb
 
     # pyjaspar only prints a notice for an unknown release and returns an unusable handle.
     if release not in jaspar_releases:

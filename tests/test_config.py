@@ -34,6 +34,7 @@ def test_default_and_quick_configs_are_valid(default_config):
     for key, value in quick.items():
         merged[key] = {**merged[key], **value} if isinstance(value, dict) else value
     check_config(merged, SCHEMA)
+    assert merged["deeper_layers"] == [] and merged["training"]["lr"] == 0.001
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,21 @@ def test_default_and_quick_configs_are_valid(default_config):
         ),
         (("synthetic", "motif_ids"), ["SP1"], r"config key synthetic.motif_ids\[0\]: 'SP1' does not match"),
         (("synthetic", "split_fractions"), [0.5, 0.2, 0.2], r"split_fractions: .* sum to 0.9"),
-        (("deeper_layers",), {"cnn_1": [2]}, r"deeper_layers.cnn_1: layer\(s\) \[2\] out of range"),
+        (
+            ("deeper_layers",),
+            [{"model": "cnn_1", "layers": [2]}],
+            r"deeper_layers\[0\].layers: layer\(s\) \[2\] out of range",
+        ),
+        (
+            ("deeper_layers",),
+            [{"model": "cnn_x", "layers": [0]}],
+            r"deeper_layers\[0\].model: unknown model 'cnn_x'",
+        ),
+        (
+            ("deeper_layers",),
+            [{"model": "cnn_2", "layers": [1]}],
+            r"deeper_layers\[0\].layers: layer\(s\) \[1\] of cnn_2 follow a max-pool",
+        ),
         (("motifs", "logo_trial"), 7, r"motifs.logo_trial: 7 but only 5 trial"),
         (
             ("jaspar", "release"),

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from torch import nn
-
-try:
-    import seqcnn  # noqa: F401
-except ImportError:  # running without an installed package or a conftest that sets the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from seqcnn import motifs
 from seqcnn.errors import InputError

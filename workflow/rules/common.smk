@@ -24,7 +24,7 @@ SPLIT_FILES = [
 ]
 TRIALS = list(range(config["trials"]))
 MODELS = list(config["models"])
-DEEPER = {m: list(layers) for m, layers in (config.get("deeper_layers") or {}).items()}
+DEEPER = {d["model"]: list(d["layers"]) for d in config.get("deeper_layers") or []}
 TRAINED_MODELS = MODELS + [m for m in DEEPER if m not in MODELS]
 
 

@@ -1,1 +1,7 @@
-raise NotImplementedError("pending")
+"""Snakemake adapter: % relevant match and AU-ROC against first-layer pool size (seqcnn.plotting)."""
+
+from seqcnn.logs import run_step
+from seqcnn.plotting import plot_pool_size
+
+sm = snakemake  # noqa: F821
+run_step(plot_pool_size, sm.input.table, sm.output.png, log_path=sm.log[0])

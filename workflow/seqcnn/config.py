@@ -51,18 +51,29 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             raise InputError(
                 f"config key models[{i}]: unknown model {name!r}; expected one of: {', '.join(MODEL_NAMES)}"
             )
-    for name, layers in (config.get("deeper_layers") or {}).items():
+    for i, entry in enumerate(config.get("deeper_layers") or []):
+        name, layers = entry["model"], entry["layers"]
         if name not in REGISTRY:
             raise InputError(
-                f"config key deeper_layers.{name}: unknown model {name!r}; expected one of: "
+                f"config key deeper_layers[{i}].model: unknown model {name!r}; expected one of: "
                 f"{', '.join(MODEL_NAMES)}"
             )
-        n_layers = len(REGISTRY[name].filters)
-        bad = [layer for layer in layers if layer >= n_layers]
+        pools = REGISTRY[name].pools
+        bad = [layer for layer in layers if layer >= len(pools)]
         if bad:
             raise InputError(
-                f"config key deeper_layers.{name}: layer(s) {bad} out of range; {name} has conv "
-                f"layers 0..{n_layers - 1}"
+                f"config key deeper_layers[{i}].layers: layer(s) {bad} out of range; {name} has conv "
+                f"layers 0..{len(pools) - 1}"
+            )
+        # Activation PWMs map a site back to the input window around it, which needs every
+        # earlier layer to keep the sequence's resolution (Koo & Eddy's CNN-1 and CNN-1-3).
+        pooled = [layer for layer in layers if any(p > 1 for p in pools[:layer])]
+        if pooled:
+            raise InputError(
+                f"config key deeper_layers[{i}].layers: layer(s) {pooled} of {name} follow a max-pool, "
+                "so their activations cannot be mapped to sequence windows; expected layers preceded "
+                "only by "
+                "unpooled layers (e.g. cnn_1 layer 1, cnn_1_3 layers 0-2)"
             )
     fractions = config["synthetic"]["split_fractions"]
     if abs(sum(fractions) - 1.0) > 1e-6:

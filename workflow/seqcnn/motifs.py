@@ -29,6 +29,7 @@ import torch
 from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
 from .sequence import N_CODE, one_hot
+from .train import pick_device
 
 ALPHABET = "ACGT"
 
@@ -322,12 +323,6 @@ def write_jaspar_meme(
 # --------------------------------------------------------------------------------------------------
 
 
-def _resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def activation_pwms(
     model: torch.nn.Module,
     X: np.ndarray | torch.Tensor,
@@ -351,8 +346,8 @@ def activation_pwms(
     sequence is in bounds: it adds to the denominator but to no letter.
 
     Two passes over ``X`` in batches (global maxima, then sums), so memory stays at one batch of
-    activations plus a ``(batch, L, window, 5)`` float64 window tensor (76 MB for 500 x 200 x 19)
-    whatever ``N`` is. The sums are one float64 matrix product per batch.
+    activations plus a ``(batch, L, window, 5)`` window tensor (38 MB for 500 x 200 x 19 on CPU)
+    whatever ``N`` is. The sums are one matrix product per batch, accumulated in float64.
 
     Parameters
     ----------
@@ -384,7 +379,7 @@ def activation_pwms(
     """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
-    dev = _resolve_device(device)
+    dev = pick_device(device)
     codes = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
     if codes.ndim != 2:
         raise ValueError(f"X must be (N, L) codes, got shape {tuple(codes.shape)}")
@@ -393,9 +388,11 @@ def activation_pwms(
     right = window - left - 1
     # Window lookup: codes 0-3 -> one-hot plus an in-bounds flag, 4 (N) -> flag only, 5 (outside
     # the sequence, from the padding) -> nothing.
-    # float64 keeps the sums exact enough whatever TF32 setting the caller left on.
-    table = torch.zeros(N_CODE + 2, 5, dtype=torch.float64, device=dev)
-    table[:4, :4] = torch.eye(4, dtype=torch.float64, device=dev)
+    # On CUDA the product runs in float64 so that a TF32 setting left on by training cannot round
+    # the weights to 10 bits; on CPU float32 is exact enough (no TF32) and twice as fast.
+    dtype = torch.float64 if dev.type == "cuda" else torch.float32
+    table = torch.zeros(N_CODE + 2, 5, dtype=dtype, device=dev)
+    table[:4, :4] = torch.eye(4, dtype=dtype, device=dev)
     table[: N_CODE + 1, 4] = 1.0
 
     was_training = model.training
@@ -422,8 +419,8 @@ def activation_pwms(
                 weights = torch.where(keep, act, torch.zeros((), device=dev, dtype=act.dtype))
                 padded = torch.nn.functional.pad(cb, (left, right), value=N_CODE + 1)
                 windows = table[padded.unfold(1, window, 1)]  # (B, L, window, 5)
-                flat = weights.permute(1, 0, 2).reshape(n_filters, -1).double()
-                sums += flat @ windows.reshape(-1, window * 5)
+                flat = weights.permute(1, 0, 2).reshape(n_filters, -1).to(dtype)
+                sums += (flat @ windows.reshape(-1, window * 5)).double()
     finally:
         model.train(was_training)
 
@@ -610,9 +607,9 @@ def _tomtom_meme(
     exe = shutil.which(tomtom_binary)
     if exe is None:
         raise InputError(
-            f"config key motifs.tomtom_method: 'meme' asks for the MEME suite's tomtom, but "
-            f"{tomtom_binary!r} was not found on PATH; install the MEME suite (conda package "
-            f"'meme') or use 'memelite'"
+            f"config key motifs.tomtom: 'meme' asks for the MEME suite's tomtom, but "
+            f"motifs.tomtom_binary {tomtom_binary!r} was not found on PATH; install the MEME suite "
+            f"(conda package 'meme') or set motifs.tomtom to 'memelite'"
         )
     with tempfile.TemporaryDirectory(prefix="seqcnn_tomtom_") as tmp:
         tmp = Path(tmp)
@@ -698,6 +695,8 @@ def tomtom_matches(
     InputError
         For ``method="meme"`` when the binary is not on PATH, or for an unknown method.
     """
+    if method not in ("memelite", "meme"):
+        raise InputError(f"config key motifs.tomtom: expected 'memelite' or 'meme', got {method!r}")
     q_names, q_pwms, q_sites = _split_motifs(queries, "queries")
     t_names, t_pwms, t_sites = _split_motifs(targets, "targets")
     q_sites = [p.shape[1] if s is None else s for p, s in zip(q_pwms, q_sites, strict=True)]
@@ -717,7 +716,7 @@ def tomtom_matches(
             n_target_bins,
             n_jobs,
         )
-    elif method == "meme":
+    else:
         df = _tomtom_meme(
             q_names,
             q_pwms,
@@ -729,8 +728,6 @@ def tomtom_matches(
             tomtom_binary,
             pseudocount,
         )
-    else:
-        raise InputError(f"config key motifs.tomtom_method: expected 'memelite' or 'meme', got {method!r}")
     rank = {name: i for i, name in enumerate(q_names)}
     df = df.assign(_q=df["Query_ID"].map(rank)).sort_values(["_q", "p-value"], kind="stable")
     return df.drop(columns="_q").reset_index(drop=True)
@@ -821,6 +818,8 @@ def annotate_filters(
     batch_size: int = 500,
     device: str | torch.device | None = None,
     tomtom_binary: str = "tomtom",
+    n_jobs: int = -1,
+    metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Filter PWMs -> clipped MEME file -> Tomtom against JASPAR -> match statistics, for one model.
 
@@ -843,10 +842,13 @@ def annotate_filters(
         Output paths.
     relevant_ids
         Ground-truth IDs for ``relevant_match``.
-    evalue_threshold, method, tomtom_binary
-        As in :func:`tomtom_matches`.
+    evalue_threshold, method, tomtom_binary, n_jobs
+        As in :func:`tomtom_matches` (give ``n_jobs`` the rule's ``threads``).
     clip_threshold, clip_pad
         As in :func:`clip_pwm`.
+    metadata
+        Extra keys for the JSON summary (e.g. ``model`` and ``trial``, so that tables can be built
+        from the files alone).
 
     Returns
     -------
@@ -871,6 +873,7 @@ def annotate_filters(
         evalue_threshold=evalue_threshold,
         method=method,
         tomtom_binary=tomtom_binary,
+        n_jobs=n_jobs,
     )
     write_tsv(matches, out_tomtom_tsv)
 
@@ -892,6 +895,7 @@ def annotate_filters(
             }
         )
     stats = {
+        **(metadata or {}),
         "n_filters": len(names),
         "layer": layer,
         "jaspar_match": fractions["jaspar_match"],
@@ -903,3 +907,35 @@ def annotate_filters(
     }
     write_json(stats, out_stats_json)
     return stats
+
+
+def annotate_run(
+    run_dir: str | os.PathLike,
+    dataset_dir: str | os.PathLike,
+    jaspar_meme_path: str | os.PathLike,
+    out_meme: str | os.PathLike,
+    out_tomtom_tsv: str | os.PathLike,
+    out_stats_json: str | os.PathLike,
+    layer: int = 0,
+    split: str = "test",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """:func:`annotate_filters` for a trained run directory on one split of its dataset.
+
+    The stats JSON records the run's ``model`` and ``trial``. ``kwargs`` are passed on to
+    :func:`annotate_filters`.
+    """
+    import json
+    from pathlib import Path
+
+    from .datasets import load_split
+    from .train import load_trained
+
+    settings = json.loads((Path(run_dir) / "settings.json").read_text())
+    model = load_trained(run_dir, device=kwargs.get("device"))
+    X, _ = load_split(dataset_dir, split)
+    metadata = {"model": settings["model"], "trial": settings["trial"], "split": split}
+    return annotate_filters(
+        model, X, jaspar_meme_path, out_meme, out_tomtom_tsv, out_stats_json, layer=layer,
+        metadata=metadata, **kwargs,
+    )  # fmt: skip

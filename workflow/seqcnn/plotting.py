@@ -1,0 +1,137 @@
+"""Figures a reviewer would rather look at than read.
+
+* :func:`plot_filter_logos`: every first-layer filter of one model as a sequence logo (bits), titled
+  with its best JASPAR match; ground-truth matches in green, other JASPAR matches in blue, none in grey.
+* :func:`plot_pool_size`: % relevant match and AU-ROC against first-layer pool size, reproduced beside
+  published, the figure that carries Koo & Eddy's main claim.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
+from .published import TABLE1  # noqa: E402
+
+COLORS = {"relevant": "#1a9850", "jaspar": "#4575b4", "none": "#7f7f7f"}
+
+
+def information_matrix(pwm: np.ndarray) -> np.ndarray:
+    """``(4, W)`` probabilities -> ``(W, 4)`` letter heights in bits (height = p * IC)."""
+    p = np.clip(np.asarray(pwm, dtype=float), 0, 1)
+    ic = 2 + (p * np.log2(p + 1e-9)).sum(axis=0)
+    return (p * np.clip(ic, 0, 2)).T
+
+
+def _save(fig, out_png: str | os.PathLike, dpi: int = 110) -> None:
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_filter_logos(
+    meme_path: str | os.PathLike,
+    stats_path: str | os.PathLike,
+    out_png: str | os.PathLike,
+    ncols: int = 5,
+) -> None:
+    """Logo grid of a model's filters annotated with their best Tomtom match.
+
+    Parameters
+    ----------
+    meme_path
+        Clipped filter PWMs (``filters.meme`` from :func:`seqcnn.motifs.annotate_filters`).
+    stats_path
+        The matching ``stats.json`` (per-filter best match, relevance and site counts).
+    out_png
+        Output figure.
+    ncols
+        Logos per row.
+    """
+    import logomaker
+
+    from .motifs import read_meme
+
+    motifs = read_meme(meme_path)
+    stats = json.loads(open(stats_path).read())
+    info = {f["filter"]: f for f in stats.get("filters", [])}
+    n = len(motifs)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 1.5 * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, (name, _, pwm) in zip(axes.flat, motifs, strict=False):
+        f = info.get(name, {})
+        heights = pd.DataFrame(information_matrix(pwm), columns=list("ACGT"))
+        if f.get("n_sites", 1) > 0 and heights.to_numpy().sum() > 0:
+            logomaker.Logo(heights, ax=ax, color_scheme="classic", show_spines=False)
+        ax.set_ylim(0, 2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if f.get("best_match_id"):
+            kind = "relevant" if f.get("relevant_hit") else "jaspar"
+            label = f"{f['best_match_name']} {f['best_match_id']}  E={f['best_match_evalue']:.0e}"
+        else:
+            kind = "none"
+            label = "no match" if f.get("n_sites", 1) > 0 else "inactive"
+        ax.set_title(f"{name}: {label}", fontsize=7, color=COLORS[kind], loc="left")
+    model = stats.get("model", "")
+    fig.suptitle(
+        f"{model} layer {stats.get('layer', 0) + 1}, trial {stats.get('trial', '')}: "
+        f"{stats.get('jaspar_match', float('nan')):.2f} match JASPAR, "
+        f"{stats.get('relevant_match', float('nan')):.2f} match a ground-truth motif",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    _save(fig, out_png)
+
+
+def plot_pool_size(table_tsv: str | os.PathLike, out_png: str | os.PathLike) -> None:
+    """% relevant match and AU-ROC vs first-layer pool size, reproduced (filled) vs published (open).
+
+    Only models with a published pool size (the Table 1 models) are drawn.
+    """
+    table = pd.read_csv(table_tsv, sep="\t")
+    table = table[table["model"].isin(TABLE1)]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    order = list(TABLE1)
+    for _, r in table.iterrows():
+        name, pool, auc, auc_sd, _, _, rel, rel_sd = TABLE1[r["model"]]
+        # Models sharing a pool size are spread a little so their markers stay readable.
+        x = pool * (1 + 0.05 * (order.index(r["model"]) % 5 - 2))
+        for ax, ours, ours_sd, pub, pub_sd in (
+            (ax1, r["relevant_match_mean"], r["relevant_match_std"], rel, rel_sd),
+            (ax2, r["auroc_mean"], r["auroc_std"], auc, auc_sd),
+        ):
+            ax.errorbar(x, pub, yerr=pub_sd, fmt="o", mfc="none", color="#999999", ms=6, zorder=1)
+            ax.errorbar(x, ours, yerr=ours_sd, fmt="o", color="#d73027", ms=5, zorder=2)
+            ax.annotate(name, (x, ours), fontsize=6, xytext=(4, 2), textcoords="offset points")
+    for ax, label in ((ax1, "fraction of filters matching a ground-truth motif"), (ax2, "test AU-ROC")):
+        ax.set_xscale("log")
+        ax.set_xticks([1, 2, 4, 10, 25, 50, 100])
+        ax.set_xticklabels(["1", "2", "4", "10", "25", "50", "100"])
+        ax.set_xlabel("first-layer max-pool size")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.set_xlim(0.8, 130)
+    ax1.set_ylim(-0.05, 1.05)
+    # The paper's pattern: pools <= 4 give partial motifs, pools >= 10 whole ones.
+    ax1.fill_between([0.8, 4.6], -0.05, 0.2, color="#fee0d2", zorder=0)
+    ax1.fill_between([8.5, 130], 0.85, 1.05, color="#e5f5e0", zorder=0)
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color="#d73027", label="this pipeline"),
+        plt.Line2D([], [], marker="o", ls="", mfc="none", color="#999999", label="Koo & Eddy 2019"),
+    ]
+    ax1.legend(handles=handles, loc="center right", fontsize=8)
+    fig.suptitle("Wide first-layer pools make first-layer filters learn whole motifs", fontsize=11)
+    fig.tight_layout()
+    _save(fig, out_png)

@@ -9,17 +9,17 @@ rule evaluate_model:
         splits=SPLIT_FILES,
     output:
         metrics=f"{RUN}/test_metrics.tsv",
-    params:
-        dataset=DATASET,
-        run_dir=RUN,
-        device=config["training"]["device"],
     log:
         f"{OUT}/logs/evaluate_model/{{model}}_trial{{trial}}.log",
+    conda:
+        "../../envs/seqcnn.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/seqcnn.yaml"
+    params:
+        dataset=lambda wc, input: Path(input.meta).parent,
+        run_dir=lambda wc, input: Path(input.model).parent,
+        device=config["training"]["device"],
     script:
         "../scripts/evaluate_model.py"

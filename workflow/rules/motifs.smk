@@ -4,15 +4,15 @@
 rule export_jaspar_motifs:
     output:
         meme=jaspar_meme(),
-    params:
-        jaspar=config["jaspar"],
     log:
         f"{OUT}/logs/export_jaspar_motifs.log",
+    conda:
+        "../../envs/seqcnn.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/seqcnn.yaml"
+    params:
+        jaspar=config["jaspar"],
     script:
         "../scripts/export_jaspar_motifs.py"
 
@@ -28,21 +28,21 @@ rule match_filters_to_jaspar:
         meme=f"{ANNOT}/filters.meme",
         tomtom=f"{ANNOT}/tomtom.tsv",
         stats=f"{ANNOT}/stats.json",
-    params:
-        dataset=DATASET,
-        run_dir=RUN,
-        layer=lambda wc: int(wc.layer),
-        motifs=config["motifs"],
-        device=config["training"]["device"],
     log:
         f"{OUT}/logs/match_filters_to_jaspar/{{model}}_trial{{trial}}_layer{{layer}}.log",
     benchmark:
         f"{OUT}/benchmarks/match_filters_to_jaspar/{{model}}_trial{{trial}}_layer{{layer}}.tsv"
+    conda:
+        "../../envs/seqcnn.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=20,
-    conda:
-        "../../envs/seqcnn.yaml"
+    params:
+        dataset=lambda wc, input: Path(input.meta).parent,
+        run_dir=lambda wc, input: Path(input.model).parent,
+        layer=lambda wc: int(wc.layer),
+        motifs=config["motifs"],
+        device=config["training"]["device"],
     script:
         "../scripts/match_filters_to_jaspar.py"

@@ -3,19 +3,25 @@
 
 rule summarize_table1:
     input:
-        metrics=expand(f"{OUT}/runs/{{model}}/trial{{trial}}/test_metrics.tsv", model=MODELS, trial=TRIALS),
+        metrics=expand(
+            f"{OUT}/runs/{{model}}/trial{{trial}}/test_metrics.tsv",
+            model=MODELS,
+            trial=TRIALS,
+        ),
         stats=table_inputs("table1"),
     output:
-        tsv=report(f"{OUT}/table1.tsv", caption="../report/table1.rst", category="Table 1"),
-        md=report(f"{OUT}/table1.md", caption="../report/table1.rst", category="Table 1"),
-    params:
-        models=MODELS,
-        trials=TRIALS,
-        outdir=OUT,
+        tsv=report(
+            f"{OUT}/table1.tsv", caption="../report/table1.rst", category="Table 1"
+        ),
+        md=report(
+            f"{OUT}/table1.md", caption="../report/table1.rst", category="Table 1"
+        ),
     log:
         f"{OUT}/logs/summarize_table1.log",
     conda:
         "../../envs/seqcnn.yaml"
+    params:
+        models=MODELS,
     script:
         "../scripts/summarize_table1.py"
 
@@ -24,15 +30,15 @@ rule summarize_layers:
     input:
         stats=table_inputs("layers"),
     output:
-        tsv=report(f"{OUT}/layers.tsv", caption="../report/layers.rst", category="Table 1"),
-    params:
-        deeper=DEEPER,
-        trials=TRIALS,
-        outdir=OUT,
+        tsv=report(
+            f"{OUT}/layers.tsv", caption="../report/layers.rst", category="Table 1"
+        ),
     log:
         f"{OUT}/logs/summarize_layers.log",
     conda:
         "../../envs/seqcnn.yaml"
+    params:
+        deeper=DEEPER,
     script:
         "../scripts/summarize_layers.py"
 

@@ -10,6 +10,13 @@ rule simulate_synthetic_dataset:
             caption="../report/synthetic_summary.rst",
             category="Synthetic dataset",
         ),
+    log:
+        f"{OUT}/logs/simulate_synthetic_dataset.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         motif_ids=config["synthetic"]["motif_ids"],
         n_seqs=config["synthetic"]["n_seqs"],
@@ -17,12 +24,5 @@ rule simulate_synthetic_dataset:
         split_fractions=config["synthetic"]["split_fractions"],
         seed=config["synthetic"]["seed"],
         jaspar=config["jaspar"],
-    log:
-        f"{OUT}/logs/simulate_synthetic_dataset.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/seqcnn.yaml"
     script:
         "../scripts/simulate_synthetic_dataset.py"

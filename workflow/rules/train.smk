@@ -9,20 +9,20 @@ rule train_model:
         model=f"{RUN}/model.pt",
         metrics=f"{RUN}/metrics.tsv",
         settings=f"{RUN}/settings.json",
-    params:
-        dataset=DATASET,
-        run_dir=RUN,
-        training=config["training"],
     log:
         f"{OUT}/logs/train_model/{{model}}_trial{{trial}}.log",
     benchmark:
         f"{OUT}/benchmarks/train_model/{{model}}_trial{{trial}}.tsv"
+    conda:
+        "../../envs/seqcnn.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=240,
         gpu=1 if config["training"]["gpu"] else 0,
-    conda:
-        "../../envs/seqcnn.yaml"
+    params:
+        dataset=lambda wc, input: Path(input.meta).parent,
+        run_dir=lambda wc, output: Path(output.model).parent,
+        training=config["training"],
     script:
         "../scripts/train_model.py"

@@ -159,6 +159,35 @@ def evaluate_loss(model: nn.Module, source: BatchSource, settings: TrainSettings
     return loss, torch.cat(ys).numpy(), torch.cat(preds).numpy()
 
 
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    source: BatchSource,
+    settings: TrainSettings,
+    generator: torch.Generator | None,
+) -> tuple[float, float]:
+    """One pass over ``source`` in shuffled mini-batches.
+
+    Returns
+    -------
+    tuple of float
+        Mean training BCE (without the penalty) and wall seconds.
+    """
+    model.train()
+    device = next(model.parameters()).device
+    t0 = time.perf_counter()
+    # Accumulated on the device: a .item() per step would synchronise a GPU every batch.
+    running = torch.zeros((), device=device)
+    for xb, yb in source.batches(settings.batch_size, generator):
+        optimizer.zero_grad(set_to_none=True)
+        loss = bce_loss(model(xb), yb, settings.prob_clip)
+        (loss + penalty(model, settings.l2)).backward()
+        optimizer.step()
+        running += loss.detach() * len(xb)
+    total = running.item()  # synchronises, so the timing covers all queued work
+    return total / source.n, time.perf_counter() - t0
+
+
 def _rng_state(gen: torch.Generator) -> dict[str, Any]:
     state = {"shuffle": gen.get_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -275,24 +304,10 @@ def train_model(
         resolved["n_parameters"],
     )
     t_start = time.perf_counter()
-    train_seconds = 0.0
     for epoch in range(len(history), settings.max_epochs):
         if history and len(history) - 1 - best_epoch >= settings.patience:
             break
-        model.train()
-        t0 = time.perf_counter()
-        running = torch.zeros((), device=dev)
-        for xb, yb in train_src.batches(settings.batch_size, gen):
-            optimizer.zero_grad(set_to_none=True)
-            loss = bce_loss(model(xb), yb, settings.prob_clip)
-            reg = penalty(model, settings.l2)
-            (loss + reg).backward()
-            optimizer.step()
-            running += loss.detach() * len(xb)
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        epoch_seconds = time.perf_counter() - t0
-        train_seconds += epoch_seconds
+        train_loss, epoch_seconds = train_epoch(model, optimizer, train_src, settings, gen)
         valid_loss, yv, pv = evaluate_loss(model, valid_src, settings)
         valid_auroc = macro_average(classification_metrics(yv, pv))["auroc"]
         improved = valid_loss <= best_loss
@@ -302,7 +317,7 @@ def train_model(
         history.append(
             {
                 "epoch": epoch,
-                "train_loss": running.item() / train_src.n,
+                "train_loss": train_loss,
                 "valid_loss": valid_loss,
                 "valid_auroc": valid_auroc,
                 "best": improved,

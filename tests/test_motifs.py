@@ -581,3 +581,9 @@ def test_annotate_filters_end_to_end(planted, jaspar_meme, tmp_path):
     assert stats["relevant_match"] == pytest.approx(relevant / 30) and relevant >= 1
     for f in stats["filters"]:
         assert (f["best_match_id"] is None) == (f["filter"] not in set(table["Query_ID"]))
+
+
+def test_activation_pwms_reject_a_layer_after_pooling():
+    X = np.zeros((4, 200), dtype=np.uint8)
+    with pytest.raises(InputError, match=r"layer 1: activations have length 100 for sequences of 200 bp"):
+        motifs.activation_pwms(build_model("cnn_2"), X, layer=1, device="cpu")

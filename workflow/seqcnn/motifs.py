@@ -414,6 +414,12 @@ def activation_pwms(
             for start in range(0, n_seq, batch_size):
                 cb = codes[start : start + batch_size].to(dev).long()
                 act = model.conv_activations(one_hot(cb), layer)  # (B, F, L)
+                if act.shape[-1] != cb.shape[1]:
+                    raise InputError(
+                        f"layer {layer}: activations have length {act.shape[-1]} for sequences of "
+                        f"{cb.shape[1]} bp (a max-pool precedes this layer); activation PWMs need a "
+                        "layer at sequence resolution"
+                    )
                 keep = act > cut
                 n_sites += keep.sum(dim=(0, 2))
                 weights = torch.where(keep, act, torch.zeros((), device=dev, dtype=act.dtype))

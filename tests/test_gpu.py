@@ -1,0 +1,45 @@
+"""CUDA paths of the engine (skipped on machines without a GPU)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from seqcnn.datasets import load_split, save_dataset
+from seqcnn.train import BatchSource, load_trained, predict, train_model
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    root = tmp_path_factory.mktemp("gpu")
+
+    def split(n):
+        return rng.integers(0, 4, (n, 200), dtype=np.uint8), (rng.random((n, 3)) < 0.3).astype(np.float32)
+
+    save_dataset(
+        root, {"train": split(500), "valid": split(200), "test": split(200)}, {"classes": list("abc")}
+    )
+    return root
+
+
+def test_data_stay_resident_on_the_gpu(dataset):
+    X, y = load_split(dataset, "train", mmap=True)
+    src = BatchSource(X, y, torch.device("cuda"))
+    xb, yb = next(src.batches(100, torch.Generator().manual_seed(0)))
+    assert src.resident and src.X.is_cuda and xb.is_cuda and xb.shape == (100, 4, 200)
+
+
+def test_gpu_training_and_cpu_gpu_predictions_agree(dataset, tmp_path):
+    train_model("cnn_25", dataset, tmp_path, max_epochs=2, device="auto")
+    assert json.loads((tmp_path / "settings.json").read_text())["device"].startswith("cuda")
+    X, _ = load_split(dataset, "test")
+    gpu = predict(load_trained(tmp_path, device="cuda"), X, device="cuda")
+    cpu = predict(load_trained(tmp_path, device="cpu"), X, device="cpu")
+    np.testing.assert_allclose(gpu, cpu, atol=2e-3)

@@ -66,7 +66,8 @@ def test_early_stopping_restores_best_checkpoint(random_dataset, tmp_path):
     assert loss == pytest.approx(history["valid_loss"].min(), rel=1e-5)
 
 
-def test_killed_run_resumes_from_last_epoch(random_dataset, tmp_path, monkeypatch):
+def test_killed_run_resumes_from_last_epoch(random_dataset, tmp_path, monkeypatch, caplog):
+    caplog.set_level("INFO", logger="seqcnn")
     straight = tmp_path / "straight"
     train_model("cnn_25", random_dataset, straight, max_epochs=4, threads=1)
 
@@ -87,6 +88,7 @@ def test_killed_run_resumes_from_last_epoch(random_dataset, tmp_path, monkeypatc
     monkeypatch.setattr(train_mod, "write_tsv", real_write_tsv)
 
     train_model("cnn_25", random_dataset, killed, max_epochs=4, threads=1)
+    assert "resumed cnn_25 trial 0 from its checkpoint: 3 epoch(s) done" in caplog.text
     a = pd.read_csv(straight / "metrics.tsv", sep="\t")
     b = pd.read_csv(killed / "metrics.tsv", sep="\t")
     assert list(b["epoch"]) == [0, 1, 2, 3]
@@ -111,3 +113,18 @@ def test_predict_is_in_unit_interval_and_batch_invariant(random_dataset):
     b = predict(model, X, batch_size=100, device="cpu")
     assert a.shape == (100, 2) and (a > 0).all() and (a < 1).all()
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_from_other_settings_is_not_resumed(random_dataset, tmp_path, monkeypatch, caplog):
+    caplog.set_level("INFO", logger="seqcnn")
+
+    def die(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod, "write_tsv", die)
+    with pytest.raises(KeyboardInterrupt):
+        train_model("cnn_25", random_dataset, tmp_path, max_epochs=3, lr=0.01)
+    monkeypatch.undo()
+    train_model("cnn_25", random_dataset, tmp_path, max_epochs=3, lr=0.001)
+    assert "written under other settings" in caplog.text and "resumed" not in caplog.text
+    assert len(pd.read_csv(tmp_path / "metrics.tsv", sep="\t")) == 3

@@ -284,14 +284,20 @@ def train_model(
     ckpt_path = run_dir / "checkpoint.pt"
     history: list[dict[str, Any]] = []
     best_loss, best_epoch, best_state = math.inf, -1, None
+    # Resuming is only sound under the same settings; device and versions may change between tries.
+    same_run = {k: v for k, v in resolved.items() if k not in ("device", "resident", "torch")}
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        if ckpt.get("settings") != same_run:
+            log.warning("discarding %s: it was written under other settings", ckpt_path)
+            ckpt_path.unlink()
+    if ckpt_path.exists():
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         _set_rng_state(gen, ckpt["rng"])
         history, best_loss, best_epoch = ckpt["history"], ckpt["best_loss"], ckpt["best_epoch"]
         best_state = ckpt["best_state"]
-        log.info("resumed %s trial %d after epoch %d", model_name, trial, len(history))
+        log.info("resumed %s trial %d from its checkpoint: %d epoch(s) done", model_name, trial, len(history))
 
     log.info(
         "training %s trial %d (seed %d) on %s: %d train / %d valid sequences, %d parameters",
@@ -346,6 +352,7 @@ def train_model(
                     "best_loss": best_loss,
                     "best_epoch": best_epoch,
                     "best_state": best_state,
+                    "settings": same_run,
                 },
                 tmp,
             )

@@ -565,7 +565,14 @@ def test_annotate_filters_end_to_end(planted, jaspar_meme, tmp_path):
     assert stats["n_filters"] == 30 and stats["n_targets"] == 519
     f0 = stats["filters"][0]
     assert f0["best_match_id"] == PLANTED_ID and f0["best_match_name"] == "SRF"
-    assert f0["best_match_evalue"] <= 0.1 and f0["relevant_hit"]
+    assert f0["best_match_evalue"] <= 0.1 and f0["relevant_hit"] and f0["best_relevant_id"] == PLANTED_ID
+    # With SRF not among the relevant IDs, the same filter matches JASPAR but nothing relevant.
+    other = motifs.annotate_filters(
+        model, X[:1000], jaspar_meme, out / "o.meme", out / "o.tsv", out / "o.json",
+        relevant_ids=["MA0079.3"], device="cpu",
+    )  # fmt: skip
+    g0 = other["filters"][0]
+    assert g0["best_match_id"] == PLANTED_ID and not g0["relevant_hit"] and g0["best_relevant_id"] is None
 
     written = motifs.read_meme(out / "filters_clip.meme", nsites=True)
     assert [w[0] for w in written] == [f"filter{j}" for j in range(30)]

@@ -885,10 +885,13 @@ def annotate_filters(
 
     fractions = match_fractions(matches, len(names), relevant)
     best = best_matches(matches, target_names).set_index("Query_ID")
-    relevant_queries = set(matches.loc[matches["Target_ID"].isin(set(relevant)), "Query_ID"])
+    # The best ground-truth hit may rank below a paralog (MAFF above MAFK); figures show both.
+    best_relevant = best_matches(matches[matches["Target_ID"].isin(set(relevant))], target_names)
+    best_relevant = best_relevant.set_index("Query_ID")
     per_filter = []
     for name, c, s in zip(names, clipped, n_sites, strict=True):
         row = best.loc[name] if name in best.index else None
+        rel = best_relevant.loc[name] if name in best_relevant.index else None
         per_filter.append(
             {
                 "filter": name,
@@ -897,7 +900,9 @@ def annotate_filters(
                 "best_match_id": None if row is None else str(row["Target_ID"]),
                 "best_match_name": None if row is None else str(row["Target_name"]),
                 "best_match_evalue": None if row is None else float(row["E-value"]),
-                "relevant_hit": name in relevant_queries,
+                "relevant_hit": rel is not None,
+                "best_relevant_id": None if rel is None else str(rel["Target_ID"]),
+                "best_relevant_name": None if rel is None else str(rel["Target_name"]),
             }
         )
     stats = {

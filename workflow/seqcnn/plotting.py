@@ -80,6 +80,8 @@ def plot_filter_logos(
         if f.get("best_match_id"):
             kind = "relevant" if f.get("relevant_hit") else "jaspar"
             label = f"{f['best_match_name']} {f['best_match_id']}  E={f['best_match_evalue']:.0e}"
+            if f.get("best_relevant_id") and f["best_relevant_id"] != f["best_match_id"]:
+                label += f" | {f['best_relevant_name']}"
         else:
             kind = "none"
             label = "no match" if f.get("n_sites", 1) > 0 else "inactive"

@@ -62,31 +62,40 @@ def _peaks(toy: ToyGenome, experiment: str) -> pd.DataFrame:
 
 
 def _window_means(bw, chroms, starts, ends) -> np.ndarray:
-    """Mean signal per window, clipped to the chromosome (elements sit near both ends)."""
+    """Exact mean signal per window, clipped to the chromosome (elements sit near both ends).
+
+    Exact, because pyBigWig's default zoom-level summaries can be off by a third.
+    """
     sizes = bw.chroms()
     means = []
     for c, a, b in zip(chroms, starts, ends, strict=True):
         a, b = max(int(a), 0), min(int(b), sizes[c])
-        means.append(bw.stats(c, a, b, type="mean")[0] or 0.0)
+        means.append(bw.stats(c, a, b, type="mean", exact=True)[0] or 0.0)
     return np.array(means)
 
 
 def _background_windows(toy: ToyGenome, elements: pd.DataFrame, truth: dict, half: int, away: int, n: int):
-    """Windows centred at least ``away`` bp from every element, off N runs and the blacklist."""
+    """``n`` windows of ``2 * half`` bp centred at least ``away`` bp from every element, off N runs and the
+    blacklist, on the chromosomes that carry elements."""
     rng = np.random.default_rng(0)
-    blocked = [(r["chrom"], r["start"], r["end"]) for r in truth["genome"]["n_runs"] + truth["blacklist"]]
-    out = []
-    sizes = {c: s for c, s in toy.sizes.items() if c in set(elements["chrom"])}
-    while len(out) < n:
-        chrom = list(sizes)[int(rng.integers(len(sizes)))]
-        centre = int(rng.integers(away, sizes[chrom] - away))
-        centres = elements.loc[elements["chrom"] == chrom, "centre"].to_numpy()
-        if np.abs(centres - centre).min() < away:
-            continue
-        if any(c == chrom and a - half <= centre < b + half for c, a, b in blocked):
-            continue
-        out.append((chrom, centre - half, centre + half))
-    return [list(x) for x in zip(*out, strict=True)]
+    blocked = truth["genome"]["n_runs"] + truth["blacklist"]
+    chroms, starts, ends = [], [], []
+    for chrom in pd.unique(elements["chrom"]):
+        centres = np.sort(elements.loc[elements["chrom"] == chrom, "centre"].to_numpy())
+        x = rng.integers(away, toy.sizes[chrom] - away, 20_000)
+        idx = np.searchsorted(centres, x)
+        left = np.abs(x - centres[np.maximum(idx - 1, 0)])
+        right = np.abs(centres[np.minimum(idx, centres.size - 1)] - x)
+        keep = np.minimum(left, right) >= away
+        for r in blocked:
+            if r["chrom"] == chrom:
+                keep &= (x + half <= r["start"]) | (x - half >= r["end"])
+        x = x[keep][: n // 3 + 1]
+        chroms += [chrom] * x.size
+        starts += list(x - half)
+        ends += list(x + half)
+    assert len(chroms) >= n // 2
+    return chroms, starts, ends
 
 
 def _relative_score(seq: str, probs: np.ndarray) -> float:
@@ -115,7 +124,15 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(toy, tmp_path)
     assert sorted(first) == sorted(p.relative_to(toy.out_dir).as_posix() for p in toy.files())
     assert not [name for name in first if name.endswith(".tmp")]
 
-    other = _tree(build_toy_genome(tmp_path / "c", seed=SEED + 1).out_dir)
+    # path_prefix makes the sheets' paths resolve from the workflow directory instead of their own.
+    other_genome = build_toy_genome(tmp_path / "c", seed=SEED + 1, path_prefix="resources/toy/")
+    other = _tree(other_genome.out_dir)
+    for sheet in (other_genome.samples, other_genome.tracks):
+        assert (
+            pd.read_csv(sheet, sep="\t")["path"]
+            .str.startswith(("resources/toy/peaks/", "resources/toy/tracks/"))
+            .all()
+        )
     for name in (
         "genome.fa",
         "truth.json",
@@ -288,14 +305,16 @@ def test_bigwigs_cover_the_genome_and_peak_at_planted_elements(toy, truth, eleme
     tracks = pd.read_csv(toy.tracks, sep="\t", keep_default_na=False)
     assert set(tracks["track"]) == set(toy.bigwigs)
     main = elements[elements["kind"] != "artefact"]
-    cases = [("ATAC_cellA", "height_ATAC_cellA", 100), ("ATAC_cellB", "height_ATAC_cellB", 100)]
-    cases += [("H3K27ac_cellA", "height_H3K27ac_cellA", 300), ("H3K4me1_cellB", "height_H3K4me1_cellB", 300)]
-    for track, column, half in cases:
+    # (track, element column, half window, clearance): histone flanks reach about 550 bp from the centre.
+    cases = [("ATAC_cellA", "height_ATAC_cellA", 100, 500), ("ATAC_cellB", "height_ATAC_cellB", 100, 500)]
+    cases += [("H3K27ac_cellA", "height_H3K27ac_cellA", 300, 900)]
+    cases += [("H3K4me1_cellB", "height_H3K4me1_cellB", 300, 900)]
+    for track, column, half, away in cases:
         bw = pyBigWig.open(str(toy.tracks.parent / tracks.set_index("track").loc[track, "path"]))
         assert bw.chroms() == toy.sizes
         on = main[main[column] > 0]
         at = _window_means(bw, on["chrom"], on["centre"] - half, on["centre"] + half)
-        chroms, starts, ends = _background_windows(toy, main, truth, half, 1000, 500)
+        chroms, starts, ends = _background_windows(toy, main, truth, half, away, 500)
         off = _window_means(bw, chroms, starts, ends)
         bw.close()
         assert at.mean() > 3 * off.mean(), track
@@ -334,9 +353,7 @@ def test_starr_ratio_follows_the_planted_cooperativity_rule(toy, truth, elements
             (starr["starr_class"] == "single") & starr["motifs"].isin(info["motifs"]), "element"
         ]
         single = by_element[single_elements]
-        homotypic = by_element[
-            pairs.loc[(pairs["task"] == task) & ~pairs["heterotypic"], "element"]
-        ]
+        homotypic = by_element[pairs.loc[(pairs["task"] == task) & ~pairs["heterotypic"], "element"]]
         assert min(len(close), len(far), len(single), len(homotypic)) >= 10, task
         assert close.mean() > far.mean() + 1.0, task
         assert close.mean() > single.mean() + 1.0, task
@@ -374,6 +391,7 @@ def test_blacklist_covers_planted_elements_and_artefacts(toy, truth, instances, 
     assert hit.sum() >= 3
     assert instances.loc[hit, "experiment"].str.startswith("STARR").any()
     flagged = elements.loc[elements["blacklisted"], "element"]
+    assert len(flagged) == truth["counts"]["blacklisted_elements"] > 0
     covered = elements.loc[
         blacklist.overlaps_any(elements["chrom"], elements["start"], elements["end"]), "element"
     ]
@@ -384,4 +402,5 @@ def test_blacklist_covers_planted_elements_and_artefacts(toy, truth, instances, 
         inside = blacklist.overlaps_any(frame["chrom"], frame["start"], frame["end"])
         assert inside.sum() >= truth["settings"]["artefacts"]
     near = elements[elements["near_end"]]
+    assert len(near) == 2 * (len(toy.sizes) - 1)
     assert not blacklist.overlaps_any(near["chrom"], near["start"], near["end"]).any()

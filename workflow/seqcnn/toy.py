@@ -205,7 +205,7 @@ class ToySettings:
     ct_unbound: int = 200
     ct_unbound_open_elsewhere: float = 0.5
     starr_cell_type: str = "cellA"
-    starr_elements: int = 500
+    starr_elements: int = 700
     starr_mix: tuple[float, ...] = (0.10, 0.25, 0.25, 0.20, 0.10, 0.10)
     starr_element_bp: int = 249
     pair_gap: tuple[int, int] = (10, 30)
@@ -552,7 +552,8 @@ def _mask_repeats(
     """Soft-mask about ``masked_fraction`` of a sequence, filling most stretches with repeat-like sequence."""
     size = codes.size
     target = s.masked_fraction * size
-    while masked.sum() < target:
+    covered = int(masked.sum())
+    while covered < target:
         length = int(np.clip(rng.lognormal(5.5, 0.8), 60, 3000))
         start = int(rng.integers(0, max(size - length, 1)))
         end = min(start + length, size)
@@ -571,6 +572,7 @@ def _mask_repeats(
             copy[mutate] = rng.integers(0, 4, int(mutate.sum()))
             codes[start:end] = copy
         # else: a low-complexity call on background sequence; lowercase only
+        covered += int((~masked[start:end]).sum())
         masked[start:end] = True
 
 
@@ -723,7 +725,8 @@ def _plan_elements(rng: np.random.Generator, s: ToySettings, widths: Mapping[str
                 _Site(motif, int(rng.integers(-20, 21)) - widths[motif] // 2, _strand(rng), "starr", "")
             )
         elif klass in ("pair_close", "pair_far"):
-            pair = tuple(tasks[task][i] for i in rng.permutation(2))  # type: ignore[assignment]
+            first, second = rng.permutation(2)
+            pair = (tasks[task][first], tasks[task][second])
             rng_lo, rng_hi = (
                 s.pair_gap
                 if klass == "pair_close"

@@ -1,0 +1,922 @@
+"""STARR-seq datasets: DeepSTARR-style activity regression and DECODE-style enhancer classification.
+
+:func:`build_starr_regression_dataset` cuts fixed windows (249 bp, as DeepSTARR) centred on STARR-seq peak
+summits and on any extra regions given (e.g. candidate elements), adds random genomic background windows so
+the target spans inactive sequence too, and labels each window per task with ``log2((RNA + pseudocount) /
+(input + pseudocount))`` from the task's RNA and input bigWigs. :func:`build_decode_dataset` follows DECODE:
+positives are STARR-seq peaks passing a q-value cut that overlap an accessibility peak, negatives are random
+tiles of the genome outside the blacklist, every STARR peak and the positives (1:1 by default), and the
+features are the configured bigWig tracks averaged in 10-bp bins, ``(tracks, bins)`` per window, kept beside
+the sequence. Both split by held-out chromosomes and write the dataset format of :mod:`seqcnn.datasets` plus
+a windows BED and a summary table. Every check that a user's files can fail (a bigWig lacking a chromosome,
+an unknown split chromosome, a malformed peak line) runs before anything is written, and the output
+directory appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .datasets import SPLITS, save_dataset
+from .errors import InputError
+from .genome import (
+    Blacklist,
+    match_chrom_names,
+    merge_intervals,
+    natural_key,
+    read_bed,
+    read_blacklist,
+    read_chrom_sizes,
+)
+from .io import write_tsv
+from .sequence import N_CODE, encode
+
+log = logging.getLogger("seqcnn.starr")
+
+#: narrowPeak columns after chrom, start, end.
+NARROWPEAK_COLUMNS = ("name", "score", "strand", "signalValue", "pValue", "qValue", "peak")
+#: Normalisations of the DECODE track features.
+NORMALIZATIONS = ("none", "log1p", "zscore")
+#: Suffix of the DECODE track feature arrays, ``<split>.tracks.npy`` beside ``<split>.x.npy``.
+TRACKS_SUFFIX = ".tracks.npy"
+
+PathLike = str | os.PathLike
+
+
+# ----------------------------------------------------------------------------------------------------
+# Shared helpers
+# ----------------------------------------------------------------------------------------------------
+
+
+def _as_list(value: PathLike | Sequence[PathLike] | None) -> list[Path]:
+    if value is None:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        return [Path(value)]
+    return [Path(v) for v in value]
+
+
+def split_of_chroms(
+    sizes: Mapping[str, int], valid_chroms: Iterable[str] = (), test_chroms: Iterable[str] = ()
+) -> dict[str, str]:
+    """Assign every chromosome to a split: the held-out ones to ``valid``/``test``, the rest to ``train``.
+
+    Parameters
+    ----------
+    sizes
+        The genome's chromosome sizes.
+    valid_chroms, test_chroms
+        Chromosomes held out for validation and test.
+
+    Returns
+    -------
+    dict[str, str]
+        Chromosome -> split.
+
+    Raises
+    ------
+    InputError
+        A held-out chromosome the genome lacks, or one listed in both splits.
+    """
+    valid, test = list(valid_chroms), list(test_chroms)
+    for key, chroms in (("valid_chroms", valid), ("test_chroms", test)):
+        unknown = [c for c in chroms if c not in sizes]
+        if unknown:
+            raise InputError(
+                f"config key {key}: chromosome(s) {unknown} not in the genome; expected names such as "
+                f"{list(sizes)[:5]}"
+            )
+    both = sorted(set(valid) & set(test))
+    if both:
+        raise InputError(
+            f"config keys valid_chroms and test_chroms: {both} listed in both; splits must be disjoint"
+        )
+    out = dict.fromkeys(sizes, "train")
+    out.update(dict.fromkeys(valid, "valid"))
+    out.update(dict.fromkeys(test, "test"))
+    return out
+
+
+def read_peaks(
+    path: PathLike, sizes: Mapping[str, int], aliases: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Read a narrowPeak (or plain BED) file under the genome's chromosome names.
+
+    Parameters
+    ----------
+    path
+        The peak file. Malformed lines raise with ``file:line`` (see :func:`seqcnn.genome.read_bed`).
+    sizes
+        The genome's chromosome sizes.
+    aliases
+        Alias table for names that differ from the genome's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``chrom``, ``start``, ``end``, ``summit`` (absolute; the narrowPeak offset when given, else the
+        midpoint), ``log10q`` (narrowPeak column 9, NaN when absent or -1) and ``line``. Peaks on chromosomes
+        the genome lacks are dropped with a warning.
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, a malformed line, a non-numeric q-value or summit (file:line), or no
+        chromosome name in common with the genome.
+    """
+    path = Path(path)
+    bed = read_bed(path, columns=NARROWPEAK_COLUMNS)
+    match = match_chrom_names(bed["chrom"], sizes, aliases=aliases, source=path, what="the peaks")
+    bed["chrom"] = bed["chrom"].map(match.mapping)
+    bed = bed.loc[bed["chrom"].notna()].reset_index(drop=True)
+    n = len(bed)
+    log10q = np.full(n, np.nan)
+    summit = (bed["start"].to_numpy() + (bed["end"].to_numpy() - bed["start"].to_numpy()) // 2).astype(
+        np.int64
+    )
+    for column, label in (("qValue", "field 9 (qValue)"), ("peak", "field 10 (peak)")):
+        if column not in bed:
+            continue
+        for i, (value, line) in enumerate(zip(bed[column], bed["line"], strict=True)):
+            if value is None:
+                continue
+            try:
+                number = float(value)
+            except ValueError:
+                raise InputError(f"{path}:{line}: {label} must be a number, found {value!r}") from None
+            if column == "qValue":
+                log10q[i] = number if number >= 0 else np.nan
+            elif number >= 0:
+                summit[i] = bed["start"].iat[i] + int(number)
+    return pd.DataFrame(
+        {
+            "chrom": bed["chrom"].astype(object),
+            "start": bed["start"].to_numpy(np.int64),
+            "end": bed["end"].to_numpy(np.int64),
+            "summit": summit,
+            "log10q": log10q,
+            "line": bed["line"].to_numpy(np.int64),
+        }
+    )
+
+
+def _interval_set(frames: Iterable[pd.DataFrame]) -> Blacklist:
+    """Merge intervals of several tables into one overlap-queryable set (a :class:`Blacklist`)."""
+    table = pd.concat([f[["chrom", "start", "end"]] for f in frames], ignore_index=True)
+    regions = {}
+    for chrom, group in table.groupby("chrom", sort=False):
+        regions[chrom] = merge_intervals(group["start"].to_numpy(), group["end"].to_numpy())
+    return Blacklist(regions=regions)
+
+
+class _BigWigs:
+    """Open bigWigs, their chromosome names mapped onto the genome's, closed on exit."""
+
+    def __init__(
+        self, paths: Mapping[str, Path], sizes: Mapping[str, int], aliases: Mapping[str, str] | None
+    ):
+        import pyBigWig
+
+        self.paths = dict(paths)
+        self.handles: dict[str, Any] = {}
+        self.names: dict[str, dict[str, str]] = {}  # key -> genome name -> bigWig name
+        try:
+            for key, path in self.paths.items():
+                if not path.is_file():
+                    raise InputError(f"{path}: bigWig not found (track {key!r})")
+                try:
+                    bw = pyBigWig.open(str(path))
+                except RuntimeError:
+                    bw = None
+                if bw is None or not bw.isBigWig():
+                    raise InputError(f"{path}: not a readable bigWig (track {key!r})")
+                self.handles[key] = bw
+                match = match_chrom_names(bw.chroms(), sizes, aliases=aliases, source=path, what="the bigWig")
+                self.names[key] = {genome: name for name, genome in match.mapping.items()}
+        except BaseException:
+            self.close()
+            raise
+
+    def require(self, chroms: Iterable[str]) -> None:
+        """Raise :class:`InputError` naming the file and chromosome when a bigWig lacks one of ``chroms``."""
+        wanted = sorted(set(chroms), key=natural_key)
+        for key, path in self.paths.items():
+            missing = [c for c in wanted if c not in self.names[key]]
+            if missing:
+                raise InputError(
+                    f"{path}: bigWig (track {key!r}) lacks chromosome {missing[0]!r}, which holds windows"
+                    + (f" ({len(missing)} such chromosomes: {missing[:5]})" if len(missing) > 1 else "")
+                    + f"; it has {sorted(self.names[key], key=natural_key)[:5]}; expected a bigWig covering "
+                    "every chromosome with windows (or set the alias table)"
+                )
+
+    def values(self, key: str, chrom: str, start: int, end: int) -> np.ndarray:
+        """Per-base values over ``[start, end)``; positions without data are 0."""
+        out = self.handles[key].values(self.names[key][chrom], int(start), int(end), numpy=True)
+        return np.nan_to_num(np.asarray(out, dtype=np.float64), nan=0.0)
+
+    def close(self) -> None:
+        for bw in self.handles.values():
+            bw.close()
+        self.handles = {}
+
+    def __enter__(self) -> _BigWigs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sequences(fasta: Path, chroms: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """``(N, window)`` uint8 codes of the windows, one chromosome read at a time."""
+    import pyfaidx
+
+    X = np.full((len(starts), window), N_CODE, dtype=np.uint8)
+    if len(starts) == 0:
+        return X
+    try:
+        fa = pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=False)
+    except (OSError, ValueError, pyfaidx.FastaIndexingError) as exc:
+        raise InputError(f"{fasta}: cannot read the genome FASTA ({exc})") from None
+    try:
+        offsets = np.arange(window, dtype=np.int64)
+        for chrom in pd.unique(chroms):
+            if chrom not in fa:
+                raise InputError(f"{fasta}: chromosome {chrom!r} is in the chrom sizes but not in the FASTA")
+            rows = np.flatnonzero(chroms == chrom)
+            codes = encode(fa[chrom][:])
+            X[rows] = codes[starts[rows, None] + offsets]
+    finally:
+        fa.close()
+    return X
+
+
+def _centred(centres: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.asarray(centres, dtype=np.int64) - window // 2
+    return starts, starts + window
+
+
+def _drop(keep: np.ndarray, bad: np.ndarray, reason: str, dropped: dict[str, int], what: str) -> np.ndarray:
+    """Clear ``bad`` rows from ``keep``, count them under ``reason`` and log the count."""
+    newly = keep & bad
+    count = int(newly.sum())
+    dropped[reason] = dropped.get(reason, 0) + count
+    if count:
+        log.warning("%d %s window(s) dropped: %s", count, what, reason)
+    return keep & ~bad
+
+
+def _tiles(
+    sizes: Mapping[str, int], chroms: Iterable[str], window: int, exclude: Sequence[Blacklist]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whole ``window``-bp tiles of ``chroms`` (from position 0) that overlap nothing in ``exclude``."""
+    out_c, out_s = [], []
+    for chrom in chroms:
+        starts = np.arange(0, sizes[chrom] - window + 1, window, dtype=np.int64)
+        ok = np.ones(starts.size, dtype=bool)
+        for regions in exclude:
+            ok &= ~regions.overlaps(chrom, starts, starts + window)
+        out_c.append(np.full(int(ok.sum()), chrom, dtype=object))
+        out_s.append(starts[ok])
+    if not out_c:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    return np.concatenate(out_c), np.concatenate(out_s)
+
+
+def _sample_tiles(
+    rng: np.random.Generator,
+    fasta: Path,
+    chroms: np.ndarray,
+    starts: np.ndarray,
+    n: int,
+    window: int,
+    max_n_fraction: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw up to ``n`` tiles at random whose N fraction is at most ``max_n_fraction``; with their codes."""
+    order = rng.permutation(len(starts))
+    picked: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    got, pos = 0, 0
+    while got < n and pos < order.size:
+        # Keep the permuted order: the first good tiles of a sorted chunk would favour early chromosomes.
+        chunk = order[pos : pos + max(2 * (n - got) + 50, 1)]
+        pos += chunk.size
+        X = _sequences(fasta, chroms[chunk], starts[chunk], window)
+        ok = (X == N_CODE).mean(axis=1) <= max_n_fraction
+        take = np.flatnonzero(ok)[: n - got]
+        picked.append(chunk[take])
+        codes.append(X[take])
+        got += take.size
+    if got < n:
+        log.warning("only %d of %d wanted random windows could be drawn", got, n)
+    if not picked:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64), np.empty((0, window), dtype=np.uint8)
+    idx = np.concatenate(picked)
+    return chroms[idx], starts[idx], np.concatenate(codes)
+
+
+def _write_outputs(
+    out_dir: Path,
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    meta: dict[str, Any],
+    windows: pd.DataFrame,
+    summary: pd.DataFrame,
+    extra: Mapping[str, np.ndarray] | None = None,
+) -> None:
+    """Write the dataset into a temporary sibling directory and move it into place only when complete."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    old: Path | None = None
+    try:
+        save_dataset(tmp, splits, meta)
+        for name, arr in (extra or {}).items():
+            with open(tmp / name, "wb") as fh:
+                np.save(fh, arr)
+        with open(tmp / "windows.bed", "w") as fh:
+            fh.write("#" + "\t".join(windows.columns) + "\n")
+            windows.to_csv(fh, sep="\t", index=False, header=False, float_format="%.6g")
+        write_tsv(summary, tmp / "summary.tsv", float_format="%.6g")
+        os.chmod(tmp, 0o777 & ~_umask())
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+            os.replace(out_dir, old / "d")
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _load_genome(
+    chrom_sizes: PathLike | Mapping[str, int], blacklist: PathLike | None, aliases: Mapping[str, str] | None
+) -> tuple[dict[str, int], Blacklist]:
+    sizes = dict(chrom_sizes) if isinstance(chrom_sizes, Mapping) else read_chrom_sizes(chrom_sizes)
+    black = read_blacklist(blacklist, sizes, aliases=aliases) if blacklist else Blacklist(regions={})
+    return sizes, black
+
+
+def _check_window(window: int, bin_size: int = 1) -> None:
+    if not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window < 1:
+        raise InputError(f"config key window: expected a positive integer, got {window!r}")
+    if window % bin_size:
+        raise InputError(f"config key window: expected a multiple of bin_size={bin_size}, got {window}")
+
+
+def _order(chroms: np.ndarray, starts: np.ndarray, sizes: Mapping[str, int]) -> np.ndarray:
+    rank = {c: i for i, c in enumerate(sizes)}
+    return np.lexsort((starts, np.array([rank[c] for c in chroms], dtype=np.int64)))
+
+
+# ----------------------------------------------------------------------------------------------------
+# DeepSTARR-style regression
+# ----------------------------------------------------------------------------------------------------
+
+
+def _parse_tasks(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(tasks, Mapping) or not tasks:
+        raise InputError("config key tasks: expected a non-empty list of {name, rna, input, peaks} mappings")
+    out, seen = [], set()
+    for i, task in enumerate(tasks):
+        if not isinstance(task, Mapping):
+            raise InputError(f"config key tasks[{i}]: expected a mapping with name, rna, input, peaks")
+        for key in ("name", "rna", "input"):
+            if not task.get(key):
+                raise InputError(f"config key tasks[{i}]: missing {key!r}; expected name, rna, input (peaks)")
+        unknown = sorted(set(task) - {"name", "rna", "input", "peaks"})
+        if unknown:
+            raise InputError(
+                f"config key tasks[{i}]: unknown key(s) {unknown}; expected name, rna, input, peaks"
+            )
+        name = str(task["name"])
+        if name in seen:
+            raise InputError(f"config key tasks[{i}]: task name {name!r} is used twice")
+        seen.add(name)
+        out.append(
+            {
+                "name": name,
+                "rna": Path(task["rna"]),
+                "input": Path(task["input"]),
+                "peaks": _as_list(task.get("peaks")),
+            }
+        )
+    return out
+
+
+def window_signal(
+    bigwigs: _BigWigs, key: str, chroms: np.ndarray, starts: np.ndarray, window: int, stat: str
+) -> np.ndarray:
+    """Sum or mean of a bigWig over each window (positions without data count as 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N,)`` float64.
+    """
+    out = np.empty(len(starts), dtype=np.float64)
+    for i, (chrom, start) in enumerate(zip(chroms, starts, strict=True)):
+        vals = bigwigs.values(key, chrom, start, start + window)
+        out[i] = vals.sum() if stat == "sum" else vals.mean()
+    return out
+
+
+def build_starr_regression_dataset(
+    fasta: PathLike,
+    chrom_sizes: PathLike | Mapping[str, int],
+    tasks: Sequence[Mapping[str, Any]],
+    out_dir: PathLike,
+    *,
+    regions: PathLike | Sequence[PathLike] | None = None,
+    window: int = 249,
+    stat: str = "mean",
+    pseudocount: float = 1.0,
+    merge_distance: int | None = None,
+    background_ratio: float = 0.25,
+    valid_chroms: Sequence[str] = (),
+    test_chroms: Sequence[str] = (),
+    blacklist: PathLike | None = None,
+    aliases: Mapping[str, str] | None = None,
+    max_n_fraction: float = 0.0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Build a DeepSTARR-style dataset: windows with a log2 STARR-seq activity per task.
+
+    Window rule. DeepSTARR resized its STARR-seq peaks to 249 bp around the summit; here every task's peak
+    summits (narrowPeak column 10, else the midpoint) and the midpoints of the optional ``regions`` are
+    candidate centres, pooled across tasks so that one window carries every task's activity. Candidates are
+    sorted along each chromosome and one closer than ``merge_distance`` to the last kept centre is folded
+    into it (a peak called in two tasks becomes one window). Windows are ``[centre - window // 2, ... +
+    window)``. Background windows (``background_ratio`` times the peak/region windows of each split,
+    drawn from that split's chromosomes) are random whole tiles of the genome that overlap no STARR peak,
+    no kept window and no blacklisted region, so the target also covers inactive sequence. Windows past a
+    chromosome end, overlapping the blacklist or with more than ``max_n_fraction`` N are dropped, counted
+    and logged.
+
+    Label. Per task, ``log2((RNA + pseudocount) / (input + pseudocount))`` with RNA and input the ``stat``
+    (``"mean"`` or ``"sum"``) of the bigWig over the window; positions without data count as 0. Library
+    sizes are not normalised: give bigWigs already scaled (e.g. CPM) when depths differ.
+
+    Parameters
+    ----------
+    fasta
+        Genome FASTA (with ``.fai``).
+    chrom_sizes
+        The genome's ``chrom.sizes`` path, or chromosome -> length.
+    tasks
+        ``[{name, rna, input, peaks}]``: RNA and input bigWigs and zero or more narrowPeak files per task.
+    out_dir
+        Dataset directory: ``meta.json``, ``<split>.x.npy`` ``(N, window)`` uint8, ``<split>.y.npy``
+        ``(N, tasks)`` float32 log2 activity, ``windows.bed`` and ``summary.tsv``.
+    regions
+        Extra BED file(s) whose interval midpoints are window centres (e.g. candidate elements).
+    window
+        Window length in bp.
+    stat
+        ``"mean"`` or ``"sum"`` of the signal over the window.
+    pseudocount
+        Added to RNA and input before the ratio (in the units of ``stat``).
+    merge_distance
+        Candidate centres closer than this to a kept one are folded into it; default ``window // 2``.
+    background_ratio
+        Background windows per peak/region window.
+    valid_chroms, test_chroms
+        Held-out chromosomes; every other chromosome is train.
+    blacklist
+        BED of regions no window may overlap.
+    aliases
+        Chromosome alias table (file name -> genome name).
+    max_n_fraction
+        Largest fraction of N bases a window may hold.
+    seed
+        Seed of the background draw.
+
+    Returns
+    -------
+    dict
+        The metadata written to ``meta.json`` (split sizes included).
+
+    Raises
+    ------
+    InputError
+        Bad task configuration, an unknown or doubly held-out split chromosome, a malformed peak or region
+        line (file:line), a bigWig lacking a chromosome that holds windows (file and chromosome), no window
+        left. Nothing is written then.
+    """
+    fasta, out_dir = Path(fasta), Path(out_dir)
+    _check_window(window)
+    if stat not in ("mean", "sum"):
+        raise InputError(f"config key stat: expected 'mean' or 'sum', got {stat!r}")
+    if not pseudocount > 0:
+        raise InputError(f"config key pseudocount: expected a positive number, got {pseudocount!r}")
+    task_list = _parse_tasks(tasks)
+    sizes, black = _load_genome(chrom_sizes, blacklist, aliases)
+    split_map = split_of_chroms(sizes, valid_chroms, test_chroms)
+    merge_distance = window // 2 if merge_distance is None else int(merge_distance)
+    rng = np.random.default_rng(seed)
+
+    # --- candidate centres ----------------------------------------------------------------------------
+    peaks = [read_peaks(p, sizes, aliases) for t in task_list for p in t["peaks"]]
+    cands = [pd.DataFrame({"chrom": p["chrom"], "centre": p["summit"], "source": "peak"}) for p in peaks]
+    for path in _as_list(regions):
+        reg = read_peaks(path, sizes, aliases)
+        cands.append(pd.DataFrame({"chrom": reg["chrom"], "centre": reg["summit"], "source": "region"}))
+    if not cands:
+        raise InputError("config keys tasks[*].peaks and regions: no peak or region file given; expected one")
+    cand = pd.concat(cands, ignore_index=True)
+    cand = cand.iloc[_order(cand["chrom"].to_numpy(), cand["centre"].to_numpy(), sizes)]
+    keep_rows = []
+    last: tuple[str, int] | None = None
+    for i, (chrom, centre) in enumerate(zip(cand["chrom"], cand["centre"], strict=True)):
+        if last is None or chrom != last[0] or centre - last[1] >= merge_distance:
+            keep_rows.append(i)
+            last = (chrom, centre)
+    cand = cand.iloc[keep_rows].reset_index(drop=True)
+    # Not windows lost: candidates folded into a neighbour (e.g. the same peak called in two tasks).
+    dropped: dict[str, int] = {"merged_centres": int(sum(len(c) for c in cands) - len(cand))}
+
+    chroms = cand["chrom"].to_numpy(dtype=object)
+    starts, ends = _centred(cand["centre"].to_numpy(), window)
+    size = np.array([sizes[c] for c in chroms], dtype=np.int64)
+    keep = np.ones(len(cand), dtype=bool)
+    keep = _drop(keep, (starts < 0) | (ends > size), "past_chrom_end", dropped, "STARR")
+    keep = _drop(keep, black.overlaps_any(chroms, starts, ends), "blacklist", dropped, "STARR")
+    X_all = _sequences(fasta, chroms[keep], starts[keep], window)
+    n_ok = (X_all == N_CODE).mean(axis=1) <= max_n_fraction
+    bad_n = np.zeros(len(cand), dtype=bool)
+    bad_n[np.flatnonzero(keep)[~n_ok]] = True
+    keep = _drop(keep, bad_n, "n_bases", dropped, "STARR")
+    X = X_all[n_ok]
+    chroms, starts, source = chroms[keep], starts[keep], cand["source"].to_numpy(dtype=object)[keep]
+
+    # --- background -----------------------------------------------------------------------------------
+    # Drawn per split, in proportion to its peak/region windows, so every split's target has a range.
+    kept = pd.DataFrame({"chrom": chroms, "start": starts, "end": starts + window})
+    exclude = [black, _interval_set([kept, *peaks])]
+    kept_split = np.array([split_map[c] for c in chroms], dtype=object)
+    for name in SPLITS:
+        n_bg = int(round(background_ratio * int((kept_split == name).sum())))
+        if n_bg == 0:
+            continue
+        tile_c, tile_s = _tiles(sizes, [c for c in sizes if split_map[c] == name], window, exclude)
+        bg_c, bg_s, bg_X = _sample_tiles(rng, fasta, tile_c, tile_s, n_bg, window, max_n_fraction)
+        chroms = np.concatenate([chroms, bg_c])
+        starts = np.concatenate([starts, bg_s])
+        source = np.concatenate([source, np.full(len(bg_s), "background", dtype=object)])
+        X = np.concatenate([X, bg_X])
+    if len(starts) == 0:
+        raise InputError(
+            f"no STARR-seq window left after dropping {dropped}; expected peaks inside the genome"
+        )
+
+    # --- labels ---------------------------------------------------------------------------------------
+    bw_paths = {}
+    for t in task_list:
+        bw_paths[f"{t['name']}:rna"] = t["rna"]
+        bw_paths[f"{t['name']}:input"] = t["input"]
+    names = [t["name"] for t in task_list]
+    signal: dict[str, np.ndarray] = {}
+    with _BigWigs(bw_paths, sizes, aliases) as bws:
+        bws.require(chroms)
+        for key in bw_paths:
+            signal[key] = window_signal(bws, key, chroms, starts, window, stat)
+    y = np.stack(
+        [np.log2((signal[f"{n}:rna"] + pseudocount) / (signal[f"{n}:input"] + pseudocount)) for n in names],
+        axis=1,
+    ).astype(np.float32)
+
+    # --- splits and outputs ---------------------------------------------------------------------------
+    split = np.array([split_map[c] for c in chroms], dtype=object)
+    order = _order(chroms, starts, sizes)
+    windows_rows, splits, summary = [], {}, []
+    for name in SPLITS:
+        idx = order[split[order] == name]
+        splits[name] = (X[idx], y[idx])
+        frame = pd.DataFrame(
+            {"chrom": chroms[idx], "start": starts[idx], "end": starts[idx] + window, "split": name}
+        )
+        frame["index"] = np.arange(len(idx))
+        frame["source"] = source[idx]
+        for j, task in enumerate(names):
+            frame[f"log2_{task}"] = y[idx, j]
+            frame[f"rna_{task}"] = signal[f"{task}:rna"][idx]
+            frame[f"input_{task}"] = signal[f"{task}:input"][idx]
+        windows_rows.append(frame)
+        summary.append(("windows", name, "", "", len(idx)))
+        for src in ("peak", "region", "background"):
+            summary.append((f"windows_{src}", name, "", "", int((source[idx] == src).sum())))
+        for j, task in enumerate(names):
+            vals = y[idx, j]
+            summary.append(("activity_mean", name, task, "", float(vals.mean()) if len(vals) else np.nan))
+            summary.append(("activity_std", name, task, "", float(vals.std()) if len(vals) else np.nan))
+    for reason, count in dropped.items():
+        summary.append(("dropped", "", "", reason, count))
+    windows = pd.concat(windows_rows, ignore_index=True)
+    windows.insert(3, "name", [f"w{i:07d}" for i in range(len(windows))])
+    summary_df = pd.DataFrame(summary, columns=["metric", "split", "task", "reason", "value"])
+    meta = {
+        "kind": "starr_regression",
+        "classes": names,
+        "target": "log2((RNA + pseudocount) / (input + pseudocount))",
+        "window": window,
+        "stat": stat,
+        "pseudocount": pseudocount,
+        "merge_distance": merge_distance,
+        "background_ratio": background_ratio,
+        "max_n_fraction": max_n_fraction,
+        "seed": seed,
+        "split_chroms": {"valid": list(valid_chroms), "test": list(test_chroms)},
+        "tasks": [
+            {k: (str(v) if k != "peaks" else [str(p) for p in v]) for k, v in t.items()} for t in task_list
+        ],
+        "dropped": dropped,
+    }
+    meta["seq_len"] = window
+    meta["splits"] = {k: int(len(v[0])) for k, v in splits.items()}
+    _write_outputs(out_dir, splits, meta, windows, summary_df)
+    log.info(
+        "%s: %d STARR windows (%s), dropped %s",
+        out_dir,
+        len(windows),
+        {k: len(v[0]) for k, v in splits.items()},
+        dropped,
+    )
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------------
+# DECODE-style classification
+# ----------------------------------------------------------------------------------------------------
+
+
+def track_features(
+    bigwigs: _BigWigs, keys: Sequence[str], chroms: np.ndarray, starts: np.ndarray, window: int, bin_size: int
+) -> np.ndarray:
+    """Mean of each bigWig in ``bin_size``-bp bins of each window.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, tracks, window // bin_size)`` float32.
+    """
+    n_bins = window // bin_size
+    out = np.empty((len(starts), len(keys), n_bins), dtype=np.float32)
+    for t, key in enumerate(keys):
+        for i, (chrom, start) in enumerate(zip(chroms, starts, strict=True)):
+            out[i, t] = (
+                bigwigs.values(key, chrom, start, start + window).reshape(n_bins, bin_size).mean(axis=1)
+            )
+    return out
+
+
+def build_decode_dataset(
+    fasta: PathLike,
+    chrom_sizes: PathLike | Mapping[str, int],
+    starr_peaks: PathLike | Sequence[PathLike],
+    accessibility_peaks: PathLike | Sequence[PathLike],
+    tracks: Mapping[str, PathLike],
+    out_dir: PathLike,
+    *,
+    window: int = 2000,
+    bin_size: int = 10,
+    min_log10q: float = 1.30,
+    min_peak_bp: int = 150,
+    negative_ratio: float = 1.0,
+    normalization: str = "none",
+    valid_chroms: Sequence[str] = (),
+    test_chroms: Sequence[str] = (),
+    blacklist: PathLike | None = None,
+    aliases: Mapping[str, str] | None = None,
+    max_n_fraction: float = 0.0,
+    label: str = "starr_enhancer",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Build a DECODE-style enhancer classification dataset with binned chromatin-track features.
+
+    Positives, as DECODE: STARR-seq peaks with -log10 q (narrowPeak column 9) above ``min_log10q`` from all
+    ``starr_peaks`` files (replicates) are pooled and merged; merged regions of at least ``min_peak_bp`` that
+    overlap an accessibility peak become windows centred on the region's midpoint. Negatives: the genome is
+    tiled into ``window``-bp tiles; tiles overlapping the blacklist, any STARR peak (passing the cut or not)
+    or a positive window are removed, and ``negative_ratio`` times the positives of each split are drawn at
+    random from that split's chromosomes. Windows past a chromosome end, blacklisted or with more than
+    ``max_n_fraction`` N are dropped, counted and logged.
+
+    Features are every track's mean in ``bin_size``-bp bins, ``(N, tracks, window // bin_size)`` float32,
+    saved as ``<split>.tracks.npy`` beside the sequence codes (kept for models that want both).
+    ``normalization``: ``"none"``; ``"log1p"``; ``"zscore"`` per track with the mean and standard deviation
+    of the train split's bins (recorded in ``meta.json``), so valid and test see no statistics of their own.
+
+    Parameters
+    ----------
+    fasta
+        Genome FASTA (with ``.fai``).
+    chrom_sizes
+        The genome's ``chrom.sizes`` path, or chromosome -> length.
+    starr_peaks
+        STARR-seq narrowPeak file(s) (e.g. two replicates).
+    accessibility_peaks
+        DNase/ATAC narrowPeak or BED file(s).
+    tracks
+        Track name -> bigWig path, in feature order.
+    out_dir
+        Dataset directory: ``meta.json``, ``<split>.x.npy`` ``(N, window)`` uint8, ``<split>.y.npy``
+        ``(N, 1)`` float32 (1 positive, 0 negative), ``<split>.tracks.npy``, ``windows.bed``, ``summary.tsv``.
+    window, bin_size
+        Window length and feature bin in bp; ``window`` must be a multiple of ``bin_size``.
+    min_log10q
+        Smallest -log10 q a STARR peak must exceed (1.30: q < 0.05, DECODE's cut).
+    min_peak_bp
+        Shortest merged STARR region kept (DECODE: 150).
+    negative_ratio
+        Negatives per positive, per split.
+    normalization
+        ``"none"``, ``"log1p"`` or ``"zscore"``.
+    valid_chroms, test_chroms
+        Held-out chromosomes; every other chromosome is train.
+    blacklist
+        BED of regions no window may overlap.
+    aliases
+        Chromosome alias table (file name -> genome name).
+    max_n_fraction
+        Largest fraction of N bases a window may hold.
+    label
+        Name of the single class.
+    seed
+        Seed of the negative draw.
+
+    Returns
+    -------
+    dict
+        The metadata written to ``meta.json`` (split sizes included).
+
+    Raises
+    ------
+    InputError
+        Bad settings, an unknown or doubly held-out split chromosome, a malformed peak line (file:line), a
+        bigWig lacking a chromosome that holds windows (file and chromosome), no positive left. Nothing is
+        written then.
+    """
+    fasta, out_dir = Path(fasta), Path(out_dir)
+    _check_window(window)
+    if not isinstance(bin_size, (int, np.integer)) or bin_size < 1:
+        raise InputError(f"config key bin_size: expected a positive integer, got {bin_size!r}")
+    _check_window(window, bin_size)
+    if normalization not in NORMALIZATIONS:
+        raise InputError(
+            f"config key normalization: expected one of {list(NORMALIZATIONS)}, got {normalization!r}"
+        )
+    if not tracks:
+        raise InputError("config key tracks: expected at least one track name -> bigWig path")
+    sizes, black = _load_genome(chrom_sizes, blacklist, aliases)
+    split_map = split_of_chroms(sizes, valid_chroms, test_chroms)
+    rng = np.random.default_rng(seed)
+    track_names = list(tracks)
+
+    starr = [read_peaks(p, sizes, aliases) for p in _as_list(starr_peaks)]
+    access = [read_peaks(p, sizes, aliases) for p in _as_list(accessibility_peaks)]
+    if not starr or not access:
+        raise InputError("config keys starr_peaks and accessibility_peaks: expected at least one file each")
+    all_starr = pd.concat(starr, ignore_index=True)
+    passing = all_starr.loc[all_starr["log10q"] > min_log10q]
+    dropped: dict[str, int] = {"starr_peaks_failing_q": int(len(all_starr) - len(passing))}
+    merged = _interval_set([passing]).regions
+    pos = pd.DataFrame(
+        [(c, s, e) for c, (ss, ee) in merged.items() for s, e in zip(ss, ee, strict=True)],
+        columns=["chrom", "start", "end"],
+    )
+    short = (pos["end"] - pos["start"]).to_numpy() < min_peak_bp
+    dropped["starr_regions_short"] = int(short.sum())
+    pos = pos.loc[~short].reset_index(drop=True)
+    acc_set = _interval_set(access)
+    in_acc = acc_set.overlaps_any(pos["chrom"], pos["start"], pos["end"])
+    dropped["starr_regions_not_accessible"] = int((~in_acc).sum())
+    pos = pos.loc[in_acc].reset_index(drop=True)
+
+    chroms = pos["chrom"].to_numpy(dtype=object)
+    starts, ends = _centred((pos["start"].to_numpy() + pos["end"].to_numpy()) // 2, window)
+    size = np.array([sizes[c] for c in chroms], dtype=np.int64)
+    keep = np.ones(len(pos), dtype=bool)
+    keep = _drop(keep, (starts < 0) | (ends > size), "past_chrom_end", dropped, "positive")
+    keep = _drop(keep, black.overlaps_any(chroms, starts, ends), "blacklist", dropped, "positive")
+    X_all = _sequences(fasta, chroms[keep], starts[keep], window)
+    n_ok = (X_all == N_CODE).mean(axis=1) <= max_n_fraction
+    bad_n = np.zeros(len(pos), dtype=bool)
+    bad_n[np.flatnonzero(keep)[~n_ok]] = True
+    keep = _drop(keep, bad_n, "n_bases", dropped, "positive")
+    X_pos, chroms, starts = X_all[n_ok], chroms[keep], starts[keep]
+    if len(starts) == 0:
+        raise InputError(
+            f"no DECODE positive left (STARR peaks with -log10 q > {min_log10q}, >= {min_peak_bp} bp, "
+            f"overlapping an accessibility peak, inside the genome); dropped {dropped}"
+        )
+
+    # --- negatives: per split, from that split's chromosomes ------------------------------------------
+    pos_split = np.array([split_map[c] for c in chroms], dtype=object)
+    pos_windows = pd.DataFrame({"chrom": chroms, "start": starts, "end": starts + window})
+    exclude = [black, _interval_set([all_starr, pos_windows])]
+    neg_c, neg_s, neg_X = [np.empty(0, dtype=object)], [np.empty(0, dtype=np.int64)], [X_pos[:0]]
+    for name in SPLITS:
+        n_neg = int(round(negative_ratio * int((pos_split == name).sum())))
+        if n_neg == 0:
+            continue
+        tile_c, tile_s = _tiles(sizes, [c for c in sizes if split_map[c] == name], window, exclude)
+        c, s, x = _sample_tiles(rng, fasta, tile_c, tile_s, n_neg, window, max_n_fraction)
+        neg_c.append(c)
+        neg_s.append(s)
+        neg_X.append(x)
+    neg_c, neg_s, neg_X = np.concatenate(neg_c), np.concatenate(neg_s), np.concatenate(neg_X)
+    all_c = np.concatenate([chroms, neg_c])
+    all_s = np.concatenate([starts, neg_s])
+    X = np.concatenate([X_pos, neg_X])
+    y = np.concatenate([np.ones(len(starts)), np.zeros(len(neg_s))]).astype(np.float32)[:, None]
+
+    with _BigWigs({t: Path(tracks[t]) for t in track_names}, sizes, aliases) as bws:
+        bws.require(all_c)
+        F = track_features(bws, track_names, all_c, all_s, window, bin_size)
+
+    split = np.array([split_map[c] for c in all_c], dtype=object)
+    order = _order(all_c, all_s, sizes)
+    stats: dict[str, dict[str, float]] = {}
+    if normalization == "log1p":
+        F = np.log1p(np.maximum(F, 0.0))
+    elif normalization == "zscore":
+        train = F[split == "train"]
+        if len(train) == 0:
+            raise InputError("normalization 'zscore' needs train windows; every window is held out")
+        mean = train.mean(axis=(0, 2), dtype=np.float64)
+        std = train.std(axis=(0, 2), dtype=np.float64)
+        std = np.where(std > 0, std, 1.0)
+        F = ((F - mean[None, :, None]) / std[None, :, None]).astype(np.float32)
+        stats = {
+            t: {"mean": float(m), "std": float(sd)} for t, m, sd in zip(track_names, mean, std, strict=True)
+        }
+
+    splits, extra, rows, summary = {}, {}, [], []
+    for name in SPLITS:
+        idx = order[split[order] == name]
+        splits[name] = (X[idx], y[idx])
+        extra[f"{name}{TRACKS_SUFFIX}"] = np.ascontiguousarray(F[idx], dtype=np.float32)
+        frame = pd.DataFrame(
+            {"chrom": all_c[idx], "start": all_s[idx], "end": all_s[idx] + window, "split": name}
+        )
+        frame["index"] = np.arange(len(idx))
+        frame["label"] = y[idx, 0].astype(int)
+        for t, track in enumerate(track_names):
+            frame[f"mean_{track}"] = F[idx, t].mean(axis=1)
+        rows.append(frame)
+        n_pos = int(y[idx, 0].sum())
+        summary += [
+            ("windows", name, "", "", len(idx)),
+            ("positives", name, label, "", n_pos),
+            ("negatives", name, label, "", len(idx) - n_pos),
+        ]
+        for t, track in enumerate(track_names):
+            summary.append(("track_mean", name, track, "", float(F[idx, t].mean()) if len(idx) else np.nan))
+    for reason, count in dropped.items():
+        summary.append(("dropped", "", "", reason, count))
+    windows = pd.concat(rows, ignore_index=True)
+    windows.insert(3, "name", [f"w{i:07d}" for i in range(len(windows))])
+    summary_df = pd.DataFrame(summary, columns=["metric", "split", "task", "reason", "value"])
+    meta = {
+        "kind": "decode_classification",
+        "classes": [label],
+        "window": window,
+        "min_log10q": min_log10q,
+        "min_peak_bp": min_peak_bp,
+        "negative_ratio": negative_ratio,
+        "max_n_fraction": max_n_fraction,
+        "seed": seed,
+        "split_chroms": {"valid": list(valid_chroms), "test": list(test_chroms)},
+        "starr_peaks": [str(p) for p in _as_list(starr_peaks)],
+        "accessibility_peaks": [str(p) for p in _as_list(accessibility_peaks)],
+        "tracks": {
+            "file_suffix": TRACKS_SUFFIX,
+            "shape": "(N, tracks, bins)",
+            "names": track_names,
+            "paths": {t: str(tracks[t]) for t in track_names},
+            "bin_size": bin_size,
+            "bins": window // bin_size,
+            "normalization": normalization,
+            "train_stats": stats,
+        },
+        "dropped": dropped,
+    }
+    meta["seq_len"] = window
+    meta["splits"] = {k: int(len(v[0])) for k, v in splits.items()}
+    _write_outputs(out_dir, splits, meta, windows, summary_df, extra)
+    log.info("%s: %d DECODE windows (%d positives), dropped %s", out_dir, len(windows), len(starts), dropped)
+    return meta

@@ -14,6 +14,8 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/genome.smk"
+include: "workflow/rules/labels.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
@@ -24,4 +26,4 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        koo_eddy_targets(),
+        all_targets(),

@@ -13,7 +13,9 @@ CONFIG = ["--configfile", str(ROOT / "config/config.yaml")]
 
 def snakemake(*args, cwd=ROOT):
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *CONFIG, *args],
+        # --configfile takes several values: it goes last, after any targets.
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *args]
+        + ([] if "--configfile" in args else CONFIG),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -122,3 +124,45 @@ def test_tiny_workflow_rerun_is_a_no_op_and_report_builds(tiny_run):
     assert out.returncode == 0, out.stderr[-2000:]
     html = report.read_text(errors="replace")
     assert "table1.tsv" in html and "relevant_match_vs_pool.png" in html
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """config/toy.yaml: toy genome -> genome fetch -> peak, STARR and DECODE datasets."""
+    work = tmp_path_factory.mktemp("toy")
+    out = snakemake(
+        "--cores", "2", "--directory", str(work), "--configfile", CONFIG[1], str(ROOT / "config/toy.yaml")
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return work
+
+
+@pytest.mark.slow
+def test_toy_workflow_builds_every_dataset(toy_run):
+    import pandas as pd
+
+    table = pd.read_csv(toy_run / "results/toy/datasets.tsv", sep="\t").set_index("dataset")
+    assert list(table.index) == ["peaks", "starr", "decode"]
+    assert table.loc["peaks", "seq_len"] == 600 and table.loc["starr", "seq_len"] == 249
+    assert table.loc["starr", "tasks"] == "dev,hk" and table.loc["peaks", "n_tasks"] == 12
+    assert (table[["n_train", "n_valid", "n_test"]] > 0).all().all()
+    # The genome went through the fetch code: same sequence, indexed, sizes written.
+    fetched = (toy_run / "resources/genome/toy.fa").read_text()
+    assert fetched == (toy_run / "resources/toy/genome.fa").read_text()
+    sizes = (toy_run / "resources/genome/toy.chrom.sizes").read_text().split()
+    assert sizes[:2] == ["chr1", "1100000"]
+
+
+def test_genome_checksum_mismatch_stops_the_run_and_leaves_nothing(tmp_path):
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">chr1\nACGTACGTAC\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"studies: [toy_datasets]\ngenome: {{source: {fasta}, name: g, sha256: '{'0' * 64}'}}\n")
+    out = snakemake(
+        "resources/genome/g.fa", "--cores", "1", "--directory", str(tmp_path),
+        "--configfile", CONFIG[1], str(bad),
+    )  # fmt: skip
+    assert out.returncode != 0
+    log = (tmp_path / "results/logs/download_genome_g.log").read_text()
+    assert "sha256" in log and "0" * 64 in log
+    assert not (tmp_path / "resources/genome").exists() or not any((tmp_path / "resources/genome").iterdir())

@@ -58,3 +58,48 @@ def koo_eddy_targets():
     if DEEPER:
         targets.append(f"{OUT}/layers.tsv")
     return targets
+
+
+# --- Genome, toy genome and label datasets (study "toy_datasets") ---
+
+TOY = config["toy"]["outdir"]
+GENOME = config["genome"]
+DATASETS = config["datasets"]
+DS_OUT = DATASETS["outdir"]
+DATASET_KINDS = ["peaks", "starr", "decode"]
+
+
+def _from_toy(path):
+    """Files the toy genome writes are produced by build_toy_genome: depend on its truth file."""
+    return f"{TOY}/truth.json" if str(path).startswith(f"{TOY}/") else path
+
+
+def genome_local_source():
+    source = str(GENOME["source"])
+    return [] if "://" in source else [source]
+
+
+def genome_fasta():
+    return f"resources/genome/{GENOME['name']}.fa"
+
+
+def starr_inputs():
+    paths = [
+        t[k] for t in DATASETS["starr"]["tasks"] for k in ("rna", "input", "peaks")
+    ]
+    return sorted({_from_toy(p) for p in paths})
+
+
+def decode_inputs():
+    d = DATASETS["decode"]
+    paths = [*d["starr_peaks"], *d["accessibility_peaks"], *d["tracks"].values()]
+    return sorted({_from_toy(p) for p in paths})
+
+
+def all_targets():
+    targets = []
+    if "koo_eddy" in config["studies"]:
+        targets += koo_eddy_targets()
+    if "toy_datasets" in config["studies"]:
+        targets.append(f"{DS_OUT}/datasets.tsv")
+    return targets

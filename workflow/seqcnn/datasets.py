@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
-from .io import atomic_path, write_json
+from .io import atomic_path, write_json, write_tsv
 
 SPLITS = ("train", "valid", "test")
 
@@ -84,3 +85,37 @@ def load_split(root: str | os.PathLike, split: str, mmap: bool = False) -> tuple
             raise InputError(f"{p}: split {split!r} not found in dataset {root}")
     mode = "r" if mmap else None
     return np.load(xp, mmap_mode=mode), np.load(yp, mmap_mode=mode)
+
+
+def summarize_datasets(
+    names: list[str], roots: list[str | os.PathLike], out_tsv: str | os.PathLike
+) -> pd.DataFrame:
+    """One row per dataset: name, source, tasks, window length and sequences per split.
+
+    Parameters
+    ----------
+    names
+        Dataset names, one per root.
+    roots
+        Dataset directories (their ``meta.json`` is read).
+    out_tsv
+        Output table.
+    """
+    rows = []
+    for name, root in zip(names, roots, strict=True):
+        meta = load_meta(root)
+        splits = meta.get("splits", {})
+        rows.append(
+            {
+                "dataset": name,
+                "path": str(root),
+                "source": meta.get("source", ""),
+                "n_tasks": len(meta.get("classes", [])),
+                "tasks": ",".join(map(str, meta.get("classes", []))),
+                "seq_len": meta.get("seq_len"),
+                **{f"n_{s}": splits.get(s, 0) for s in SPLITS},
+            }
+        )
+    table = pd.DataFrame(rows)
+    write_tsv(table, out_tsv)
+    return table

@@ -8,7 +8,9 @@ bound epochs are interleaved and the median of each is reported, so machine nois
     python benchmarks/bench_training.py                      # CNN-25 and CNN-1, synthetic dataset
     python benchmarks/bench_training.py --models cnn_25 --repeats 5 --device cuda
 
-Writes a TSV (``--out``) with seq/s of both and their ratio (target >= 0.9).
+Writes a TSV (``--out``) with seq/s of both and their ratio (target >= 0.9). With ``--full-trial`` it
+also trains each model once to completion (early stopping, spec settings) and adds the wall time and
+epochs of that trial.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from seqcnn.train import (  # noqa: E402
     penalty,
     pick_device,
     train_epoch,
+    train_model,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +96,7 @@ def main(argv=None):
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3, help="interleaved epochs of each kind")
+    ap.add_argument("--full-trial", action="store_true", help="also time one complete trial per model")
     ap.add_argument("--out", default="results/benchmarks/training_throughput.tsv")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -105,6 +109,14 @@ def main(argv=None):
             config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
             build_synthetic_dataset(config["synthetic"]["motif_ids"], dataset, Path(tmp) / "summary.tsv")
         rows = [benchmark(m, dataset, device, args.repeats, settings) for m in args.models]
+        if args.full_trial:
+            for row in rows:
+                t0 = time.perf_counter()
+                summary = train_model(
+                    row["model"], dataset, Path(tmp) / "runs" / row["model"], device=args.device
+                )
+                row["full_trial_s"] = round(time.perf_counter() - t0, 1)
+                row["full_trial_epochs"] = summary["epochs"]
     table = pd.DataFrame(rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, sep="\t", index=False)

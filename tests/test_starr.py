@@ -19,7 +19,7 @@ from seqcnn.starr import build_decode_dataset, build_starr_regression_dataset
 from seqcnn.toy import build_toy_genome
 
 TASKS = ("dev", "hk")
-SPLIT_CHROMS = {"valid_chroms": ["chr2"], "test_chroms": ["chr3"]}
+SPLIT_CHROMS = {"splits": {"valid": ["chr2"], "test": ["chr3"]}}
 CHROMATIN = ("ATAC_cellA", "H3K27ac_cellA", "H3K4me1_cellA")
 DECODE_WINDOW = 500
 
@@ -286,8 +286,10 @@ def test_bigwig_lacking_a_chromosome(toy, tmp_path):
 
 def test_unknown_or_shared_split_chromosome(toy, tmp_path):
     out = tmp_path / "reg"
-    with pytest.raises(InputError, match=r"test_chroms.*chr9"):
-        build_starr_regression_dataset(toy.fasta, toy.chrom_sizes, _tasks(toy), out, test_chroms=["chr9"])
+    with pytest.raises(InputError, match=r"splits\.test.*chr9"):
+        build_starr_regression_dataset(
+            toy.fasta, toy.chrom_sizes, _tasks(toy), out, splits={"test": ["chr9"]}
+        )
     with pytest.raises(InputError, match="both"):
         build_decode_dataset(
             toy.fasta,
@@ -296,8 +298,7 @@ def test_unknown_or_shared_split_chromosome(toy, tmp_path):
             toy.peaks["ATAC_cellA"],
             {"ATAC_cellA": toy.bigwigs["ATAC_cellA"]},
             out,
-            valid_chroms=["chr2"],
-            test_chroms=["chr2"],
+            splits={"valid": ["chr2"], "test": ["chr2"]},
         )
     assert _leftovers(tmp_path) == []
 

@@ -55,6 +55,15 @@ _CHUNK = 1 << 20
 _DIGEST_LENGTHS = {"sha256": 64, "md5": 32}
 _LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 _N_EXAMPLES = 5
+#: narrowPeak columns after chrom, start, end.
+NARROWPEAK_COLUMNS = ("name", "score", "strand", "signalValue", "pValue", "qValue", "peak")
+#: Base code of N (and of any letter other than A, C, G, T), as in :mod:`seqcnn.sequence`.
+N_CODE = 4
+# Byte -> base code; the same table as seqcnn.sequence.encode, kept here so reading a genome needs no torch.
+_BASE_CODES = np.full(256, N_CODE, dtype=np.uint8)
+for _i, _b in enumerate(b"ACGT"):
+    _BASE_CODES[_b] = _i
+    _BASE_CODES[_b + 32] = _i  # lower case (soft-masked)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -480,6 +489,50 @@ def _index_fasta(fasta: Path, fai: Path, sizes: Mapping[str, int]) -> None:
         raise RuntimeError(f"pyfaidx index of {fasta} disagrees with the written lengths")
 
 
+def load_genome_codes(fasta: str | os.PathLike, chroms: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Read chromosomes of a FASTA as base codes (A=0, C=1, G=2, T=3, anything else 4; case-insensitive).
+
+    Parameters
+    ----------
+    fasta
+        Reference FASTA, indexed with pyfaidx (a missing ``.fai`` is created).
+    chroms
+        Chromosomes to read, in the order wanted; ``None`` reads every sequence in FASTA order.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Chromosome -> ``(length,)`` uint8 codes, the encoding of :func:`seqcnn.sequence.encode`.
+
+    Raises
+    ------
+    InputError
+        Missing FASTA, one pyfaidx cannot read or index, or a requested chromosome the FASTA lacks.
+    """
+    import pyfaidx
+
+    fasta = Path(fasta)
+    if not fasta.is_file():
+        raise InputError(f"{fasta}: genome FASTA not found")
+    try:
+        fa = pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=False)
+    except (OSError, ValueError, pyfaidx.FastaIndexingError) as exc:
+        raise InputError(f"{fasta}: cannot read or index the genome FASTA ({exc})") from None
+    with fa:
+        names = list(fa.keys()) if chroms is None else list(dict.fromkeys(chroms))
+        missing = [name for name in names if name not in fa]
+        if missing:
+            raise InputError(
+                f"{fasta}: chromosome {missing[0]!r} is not in the FASTA"
+                + (f" ({len(missing)} such chromosomes)" if len(missing) > 1 else "")
+                + f"; it has {_examples(fa.keys())}; expected the FASTA the chrom sizes were made from"
+            )
+        return {
+            name: _BASE_CODES[np.frombuffer(fa[name][:].encode("ascii", errors="replace"), np.uint8)]
+            for name in names
+        }
+
+
 # ----------------------------------------------------------------------------------------------------
 # Chromosome names
 # ----------------------------------------------------------------------------------------------------
@@ -678,6 +731,81 @@ def match_chrom_names(
     return ChromMatch(mapping=mapping, missing=missing)
 
 
+def resolve_splits(
+    chrom_sizes: Mapping[str, int] | Iterable[str],
+    splits: Mapping[str, Iterable[str] | str] | None,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    names: Sequence[str] | None = None,
+    source: str = "splits",
+) -> dict[str, str]:
+    """Assign every genome chromosome to a split; ``train`` holds the chromosomes no split names.
+
+    Parameters
+    ----------
+    chrom_sizes
+        The genome's chromosome sizes (or just its names), in genome order.
+    splits
+        Split name -> chromosomes held out in it (e.g. ``{"valid": ["chr2"], "test": ["chr3"]}``); a single
+        name may be given as a string. Names may go through ``aliases``.
+    aliases
+        Alias table (config name -> genome name, used in both directions).
+    names
+        Split names the caller can write (e.g. ``("valid", "test")``); ``None`` accepts any but ``train``.
+    source
+        Config key of ``splits``, for messages.
+
+    Returns
+    -------
+    dict[str, str]
+        Genome chromosome -> split, in genome order.
+
+    Raises
+    ------
+    InputError
+        Splits that are not a mapping, a split named ``train`` or not in ``names``, a chromosome absent from
+        the genome, or a chromosome in two splits; each names the config key.
+    """
+    genome = list(chrom_sizes)
+    known = set(genome)
+    aliases = dict(aliases or {})
+    inverse = {v: k for k, v in aliases.items()}
+    if splits is not None and not isinstance(splits, Mapping):
+        raise InputError(
+            f"config key {source}: expected a mapping of split name -> chromosomes (e.g. "
+            f"{{valid: [chr2], test: [chr3]}}), got {splits!r}"
+        )
+    assignment = dict.fromkeys(genome, "train")
+    owner: dict[str, str] = {}
+    for split, chroms in (splits or {}).items():
+        if split == "train":
+            raise InputError(
+                f"config key {source}.train: train is every chromosome no other split names; "
+                "list only held-out splits (e.g. valid, test)"
+            )
+        if names is not None and split not in names:
+            raise InputError(
+                f"config key {source}.{split}: unknown split {split!r}; expected one of {', '.join(names)}"
+            )
+        if isinstance(chroms, str):
+            chroms = [chroms]
+        for name in chroms or ():
+            chrom = next((c for c in (name, aliases.get(name), inverse.get(name)) if c in known), None)
+            if chrom is None:
+                raise InputError(
+                    f"config key {source}.{split}: chromosome {name!r} is not in the genome "
+                    f"(genome chromosomes: {_examples(genome)}); expected names as in the FASTA"
+                )
+            if chrom in owner and owner[chrom] != split:
+                raise InputError(
+                    f"config key {source}: chromosome {name!r} is in both {owner[chrom]!r} and {split!r}; "
+                    "splits must be disjoint"
+                )
+            owner[chrom] = split
+            assignment[chrom] = split
+    return assignment
+
+
 def file_chrom_names(path: str | os.PathLike) -> set[str]:
     """Chromosome names used in a BED-like file (plain or gzipped) or a bigWig (detected by magic bytes).
 
@@ -831,6 +959,129 @@ def read_bed(
         frame[names[j]] = pd.Series([row[j] if j < len(row) else None for row in extras], dtype=object)
     frame["line"] = np.asarray(lines, dtype=np.int64)
     return frame
+
+
+def read_narrowpeak(
+    path: str | os.PathLike,
+    chrom_sizes: Mapping[str, int],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    context: str = "",
+    alias_key: str = "genome.aliases",
+) -> tuple[pd.DataFrame, int]:
+    """Read a narrowPeak (or BED3+) file under the genome's chromosome names, with summits and scores.
+
+    Parameters
+    ----------
+    path
+        narrowPeak file (plain or gzipped). Field 10 is the summit offset from the start (``-1``: unknown);
+        without it the summit is the peak midpoint ``(start + end) // 2``, as in Basset.
+    chrom_sizes
+        The genome's chromosome lengths.
+    aliases
+        Alias table (file name -> genome name), see :func:`match_chrom_names`.
+    context
+        What the file is (e.g. ``"experiment 'CTCF'"``), put in front of every message about a line.
+    alias_key
+        The config key of the alias table, for the message when no name matches.
+
+    Returns
+    -------
+    tuple
+        ``(peaks, n_dropped)``: a table with ``chrom`` (genome names), ``start``, ``end``, ``summit``
+        (absolute, int64), ``signal`` (field 7, NaN when absent), ``log10q`` (field 9, NaN when absent or
+        -1) and ``line`` (1-based); and the number of peaks dropped because their chromosome is not in the
+        genome (the names are logged as a warning).
+
+    Raises
+    ------
+    InputError
+        Missing or empty file; a malformed line (file:line and field): fewer fields than the other lines,
+        a non-numeric signal or q-value, a summit offset that is not an integer or lies outside its peak;
+        chromosome names of which none is in the genome (with examples from both sides and the alias hint).
+    """
+    path = Path(path)
+    label = f"{context}: " if context else ""
+    peaks = read_bed(path, allow_empty=True, columns=NARROWPEAK_COLUMNS)
+    if peaks.empty:
+        raise InputError(
+            f"{path}: {label}the peak file is empty (no peak lines); expected narrowPeak lines "
+            "(chrom, start, end, ..., summit offset)"
+        )
+    if "peak" in peaks.columns:
+        short = peaks["peak"].isna().to_numpy()
+        if short.any():
+            row = peaks.loc[short].iloc[0]
+            n_fields = 3 + int(row.iloc[3:-1].notna().sum())
+            raise InputError(
+                f"{path}:{row['line']}: {label}expected 10 tab-separated narrowPeak fields like the other "
+                f"lines, found {n_fields}"
+            )
+    signal = _number_column(peaks, "signalValue", "field 7 (signalValue)", path, label)
+    log10q = _number_column(peaks, "qValue", "field 9 (qValue)", path, label)
+    log10q[log10q < 0] = np.nan  # -1: no q-value
+    if "peak" in peaks.columns:
+        offsets = peaks["peak"].to_numpy(dtype=object)
+        bad = np.array([not _is_int_text(v) for v in offsets])
+        if bad.any():
+            row = peaks.loc[bad].iloc[0]
+            raise InputError(
+                f"{path}:{row['line']}: {label}field 10 (peak) must be an integer summit offset (or -1), "
+                f"found {row['peak']!r}"
+            )
+        offsets = np.array([int(v) for v in offsets], dtype=np.int64)
+    else:
+        offsets = np.full(len(peaks), -1, dtype=np.int64)
+    starts = peaks["start"].to_numpy()
+    ends = peaks["end"].to_numpy()
+    length = ends - starts
+    outside = np.flatnonzero((offsets < -1) | ((offsets >= 0) & (offsets >= np.maximum(length, 1))))
+    if outside.size:
+        row = peaks.iloc[outside[0]]
+        raise InputError(
+            f"{path}:{row['line']}: {label}field 10 (peak) summit offset {offsets[outside[0]]} is outside "
+            f"the peak (length {length[outside[0]]}); expected 0 <= offset < end - start, or -1"
+        )
+    summit = np.where(offsets >= 0, starts + offsets, (starts + ends) // 2)
+    match = match_chrom_names(
+        peaks["chrom"], chrom_sizes, aliases=aliases, source=path, what="the peaks", alias_key=alias_key
+    )
+    chrom = peaks["chrom"].map(match.mapping)
+    keep = chrom.notna().to_numpy()
+    out = pd.DataFrame(
+        {
+            "chrom": chrom[keep].to_numpy(dtype=object),
+            "start": starts[keep],
+            "end": ends[keep],
+            "summit": summit[keep],
+            "signal": signal[keep],
+            "log10q": log10q[keep],
+            "line": peaks["line"].to_numpy()[keep],
+        }
+    )
+    return out, int((~keep).sum())
+
+
+def _is_int_text(value: object) -> bool:
+    text = str(value)
+    return text.isascii() and (text.isdigit() or (text.startswith("-") and text[1:].isdigit()))
+
+
+def _number_column(peaks: pd.DataFrame, column: str, field_name: str, path: Path, label: str) -> np.ndarray:
+    """Float values of an optional column (NaN where absent); a non-number raises with file:line."""
+    out = np.full(len(peaks), np.nan)
+    if column not in peaks.columns:
+        return out
+    for i, (value, line) in enumerate(zip(peaks[column], peaks["line"], strict=True)):
+        if value is None:
+            continue
+        try:
+            out[i] = float(value)
+        except ValueError:
+            raise InputError(
+                f"{path}:{line}: {label}{field_name} must be a number, found {value!r}"
+            ) from None
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Small file helpers shared by every stage.
 
-Outputs are written through :func:`atomic_path` so that a killed job or a raised error never leaves a
-half-written file where Snakemake (or a reviewer) would take it for a finished result.
+Outputs are written through :func:`atomic_path` (one file) or :func:`atomic_dir` (a directory such as a
+dataset) so that a killed job or a raised error never leaves a half-written result where Snakemake (or a
+reviewer) would take it for a finished one.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +46,54 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path``; it replaces ``path`` only if the block succeeds.
+
+    Parameters
+    ----------
+    path
+        Final directory. Its parent is created; an existing ``path`` (directory or file) is replaced as a
+        whole once the new one is complete.
+
+    Yields
+    ------
+    Path
+        Empty temporary directory in the same parent (so the final rename is atomic). It is removed, and
+        ``path`` left untouched, when the block raises.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        # mkdtemp makes a private (0700) directory; give it the permissions of an ordinary mkdir.
+        os.chmod(tmp, 0o777 & ~_umask())
+        _replace_dir(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _replace_dir(src: Path, dest: Path) -> None:
+    """Move ``src`` to ``dest``; an existing ``dest`` is set aside first and put back if the move fails."""
+    if not (dest.exists() or dest.is_symlink()):
+        os.replace(src, dest)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+    stash = old / "previous"
+    os.replace(dest, stash)
+    try:
+        os.replace(src, dest)
+    except BaseException:
+        os.replace(stash, dest)
+        old.rmdir()
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _umask() -> int:
+    """The process umask (read without changing it for longer than the call)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,23 +26,24 @@ import pandas as pd
 
 from .datasets import save_dataset
 from .errors import InputError
-from .genome import Blacklist, merge_intervals, natural_key, read_bed, read_blacklist
-from .genome import match_chrom_names as _match_chrom_names
-from .io import atomic_path
+from .genome import (
+    N_CODE,
+    Blacklist,
+    load_genome_codes,
+    merge_intervals,
+    natural_key,
+    read_blacklist,
+    read_narrowpeak,
+    resolve_splits,
+)
+from .io import atomic_dir, atomic_path
 
 log = logging.getLogger("seqcnn.labels")
 
 FORMAT = "seqcnn.peak_labels/1"
 SAMPLE_COLUMNS = ("experiment", "assay", "cell_type", "path")
-NARROWPEAK_COLUMNS = ("name", "score", "strand", "signalValue", "pValue", "qValue", "peak")
 NEGATIVE_STRATEGIES = ("gc_matched", "shuffled", "random", "none")
 DROP_REASONS = ("past_chrom_end", "blacklist", "too_many_n")
-
-_N_CODE = 4
-_LUT = np.full(256, _N_CODE, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
-    _LUT[_b] = _i
-    _LUT[_b + 32] = _i  # lower case (soft-masked)
 
 
 @dataclass(frozen=True)
@@ -155,164 +154,6 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
         resolved.append(found)
     sheet["path"] = resolved
     return sheet
-
-
-def read_peaks(
-    path: str | os.PathLike,
-    chrom_sizes: Mapping[str, int],
-    *,
-    aliases: Mapping[str, str] | None = None,
-    experiment: str = "",
-) -> tuple[pd.DataFrame, int]:
-    """Read a narrowPeak (or BED3+) file, reconcile its chromosome names with the genome, and find summits.
-
-    Parameters
-    ----------
-    path
-        narrowPeak file (plain or gzipped). Field 10 is the summit offset from the start (``-1``: unknown);
-        without it the summit is the peak midpoint ``(start + end) // 2``, as in Basset.
-    chrom_sizes
-        The genome's chromosome lengths.
-    aliases
-        Alias table (file name -> genome name), see :func:`seqcnn.genome.match_chrom_names`.
-    experiment
-        Experiment name, for messages.
-
-    Returns
-    -------
-    tuple
-        ``(peaks, n_dropped)``: a table with ``chrom`` (genome names), ``start``, ``end``, ``summit``
-        (absolute, int64) and ``line``; and the number of peaks dropped because their chromosome is not in
-        the genome.
-
-    Raises
-    ------
-    InputError
-        Missing or empty file; a malformed line (file:line and field); a summit outside its peak; chromosome
-        names of which none is in the genome (with examples from both sides and the alias hint).
-    """
-    path = Path(path)
-    label = f"experiment {experiment!r}: " if experiment else ""
-    peaks = read_bed(path, allow_empty=True, columns=NARROWPEAK_COLUMNS)
-    if peaks.empty:
-        raise InputError(
-            f"{path}: {label}the peak file is empty (no peak lines); expected narrowPeak lines "
-            "(chrom, start, end, ..., summit offset)"
-        )
-    if "peak" in peaks.columns:
-        short = peaks["peak"].isna().to_numpy()
-        if short.any():
-            row = peaks.loc[short].iloc[0]
-            n_fields = 3 + int(peaks.loc[short].iloc[0, 3:-1].notna().sum())
-            raise InputError(
-                f"{path}:{row['line']}: {label}expected 10 tab-separated narrowPeak fields like the other "
-                f"lines, found {n_fields}"
-            )
-        offsets = peaks["peak"].to_numpy(dtype=object)
-        bad = np.array([not _is_int_text(v) for v in offsets])
-        if bad.any():
-            row = peaks.loc[bad].iloc[0]
-            raise InputError(
-                f"{path}:{row['line']}: {label}field 10 (peak) must be an integer summit offset (or -1), "
-                f"found {row['peak']!r}"
-            )
-        offsets = np.array([int(v) for v in offsets], dtype=np.int64)
-    else:
-        offsets = np.full(len(peaks), -1, dtype=np.int64)
-    starts = peaks["start"].to_numpy()
-    ends = peaks["end"].to_numpy()
-    length = ends - starts
-    outside = np.flatnonzero((offsets < -1) | ((offsets >= 0) & (offsets >= np.maximum(length, 1))))
-    if outside.size:
-        row = peaks.iloc[outside[0]]
-        raise InputError(
-            f"{path}:{row['line']}: {label}field 10 (peak) summit offset {offsets[outside[0]]} is outside "
-            f"the peak (length {length[outside[0]]}); expected 0 <= offset < end - start, or -1"
-        )
-    summit = np.where(offsets >= 0, starts + offsets, (starts + ends) // 2)
-    match = _match_chrom_names(
-        peaks["chrom"], chrom_sizes, aliases=aliases, source=path, what="the peaks", alias_key="aliases"
-    )
-    chrom = peaks["chrom"].map(match.mapping)
-    keep = chrom.notna().to_numpy()
-    out = pd.DataFrame(
-        {
-            "chrom": chrom[keep].to_numpy(dtype=object),
-            "start": starts[keep],
-            "end": ends[keep],
-            "summit": summit[keep],
-            "line": peaks["line"].to_numpy()[keep],
-        }
-    )
-    return out, int((~keep).sum())
-
-
-def _is_int_text(value: object) -> bool:
-    text = str(value)
-    return text.isascii() and (text.isdigit() or (text.startswith("-") and text[1:].isdigit()))
-
-
-def resolve_splits(
-    splits: Mapping[str, Iterable[str]] | None,
-    genome_names: Sequence[str],
-    *,
-    aliases: Mapping[str, str] | None = None,
-    source: str = "splits",
-) -> dict[str, str]:
-    """Assign every genome chromosome to a split; ``train`` holds the chromosomes no split names.
-
-    Parameters
-    ----------
-    splits
-        Split name -> chromosomes held out in it (e.g. ``{"valid": ["chr2"], "test": ["chr3"]}``).
-        Names may go through ``aliases``.
-    genome_names
-        The genome's chromosomes.
-    aliases
-        Alias table (config name -> genome name, either direction).
-    source
-        Config key, for messages.
-
-    Returns
-    -------
-    dict[str, str]
-        Genome chromosome -> split.
-
-    Raises
-    ------
-    InputError
-        A split named ``train``, a chromosome in two splits, or a chromosome absent from the genome.
-    """
-    genome = list(genome_names)
-    known = set(genome)
-    aliases = dict(aliases or {})
-    inverse = {v: k for k, v in aliases.items()}
-    assignment = dict.fromkeys(genome, "train")
-    owner: dict[str, str] = {}
-    for split, chroms in (splits or {}).items():
-        if split == "train":
-            raise InputError(
-                f"config key {source}.train: train is every chromosome no other split names; "
-                "list only held-out splits (e.g. valid, test)"
-            )
-        if isinstance(chroms, str):
-            chroms = [chroms]
-        for name in chroms:
-            chrom = next((c for c in (name, aliases.get(name), inverse.get(name)) if c in known), None)
-            if chrom is None:
-                shown = ", ".join(repr(c) for c in genome[:5]) + (", ..." if len(genome) > 5 else "")
-                raise InputError(
-                    f"config key {source}.{split}: chromosome {name!r} is not in the genome "
-                    f"(genome chromosomes: {shown}); expected names as in the FASTA"
-                )
-            if chrom in owner and owner[chrom] != split:
-                raise InputError(
-                    f"config key {source}: chromosome {name!r} is in both {owner[chrom]!r} and {split!r}; "
-                    "splits must be disjoint"
-                )
-            owner[chrom] = split
-            assignment[chrom] = split
-    return assignment
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -455,7 +296,7 @@ def gc_fraction(X: np.ndarray) -> np.ndarray:
     """
     X = np.asarray(X)
     gc = ((X == 1) | (X == 2)).sum(axis=1)
-    acgt = (X < _N_CODE).sum(axis=1)
+    acgt = (X < N_CODE).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(acgt > 0, gc / np.maximum(acgt, 1), np.nan)
 
@@ -531,13 +372,13 @@ def _free_windows(
     chroms: Sequence[str],
     window: int,
     exclude: Blacklist,
-    max_n_frac: float,
+    max_n_fraction: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-overlapping genomic windows packed into the gaps between ``exclude`` regions, with their GC.
 
     Each gap holds as many windows as fit, back to back, from a random offset inside the gap's slack, so
-    that dense peak sets still leave candidates. Windows with more than ``max_n_frac`` N are left out.
+    that dense peak sets still leave candidates. Windows with more than ``max_n_fraction`` N are left out.
     """
     out_c, out_s, out_gc = [], [], []
     for chrom in chroms:
@@ -554,7 +395,7 @@ def _free_windows(
         k = np.arange(int(n_fit.sum())) - np.repeat(np.cumsum(n_fit) - n_fit, n_fit)
         starts = first + k * window
         X = seq[starts[:, None] + np.arange(window)]
-        ok = (X == _N_CODE).mean(axis=1) <= max_n_frac
+        ok = (X == N_CODE).mean(axis=1) <= max_n_fraction
         out_c.append(np.full(int(ok.sum()), chrom, dtype=object))
         out_s.append(starts[ok])
         out_gc.append(gc_fraction(X[ok]))
@@ -629,18 +470,6 @@ def sample_gc_matched(
 # ----------------------------------------------------------------------------------------------------
 
 
-def _load_genome(fasta: Path) -> dict[str, np.ndarray]:
-    import pyfaidx
-
-    if not fasta.is_file():
-        raise InputError(f"{fasta}: genome FASTA not found")
-    try:
-        with pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=False) as fa:
-            return {name: _LUT[np.frombuffer(fa[name][:].encode(), dtype=np.uint8)] for name in fa.keys()}
-    except pyfaidx.FastaIndexingError as exc:
-        raise InputError(f"{fasta}: cannot index the FASTA: {exc}") from None
-
-
 def _check(condition: bool, key: str, expected: str, value: object) -> None:
     if not condition:
         raise InputError(f"config key {key}: expected {expected}, got {value!r}")
@@ -657,7 +486,7 @@ def build_peak_dataset(
     center_bp: int = 200,
     overlap: float = 0.5,
     merge_bp: int = 20,
-    max_n_frac: float = 0.1,
+    max_n_fraction: float = 0.1,
     negatives: str = "gc_matched",
     neg_ratio: float = 1.0,
     gc_bin: float = 0.02,
@@ -688,7 +517,7 @@ def build_peak_dataset(
         Labelling rule (see :func:`label_windows`).
     merge_bp
         Summits (of any experiment) at most this far apart share one window (see :func:`merge_summits`).
-    max_n_frac
+    max_n_fraction
         Windows with a larger fraction of N are dropped (peaks) or never drawn (negatives).
     negatives
         ``"gc_matched"``: genomic windows outside every peak, positive window, blacklisted region and N run,
@@ -729,7 +558,7 @@ def build_peak_dataset(
     )
     _check(isinstance(overlap, (int, float)) and 0 < overlap <= 1, "overlap", "a fraction in (0, 1]", overlap)
     _check(isinstance(merge_bp, (int, np.integer)) and merge_bp >= 0, "merge_bp", "an integer >= 0", merge_bp)
-    _check(0 <= max_n_frac <= 1, "max_n_frac", "a fraction in [0, 1]", max_n_frac)
+    _check(0 <= max_n_fraction <= 1, "max_n_fraction", "a fraction in [0, 1]", max_n_fraction)
     _check(
         negatives in NEGATIVE_STRATEGIES, "negatives", f"one of {', '.join(NEGATIVE_STRATEGIES)}", negatives
     )
@@ -737,16 +566,18 @@ def build_peak_dataset(
     _check(0 < gc_bin <= 1, "gc_bin", "a fraction in (0, 1]", gc_bin)
 
     sheet = read_sample_sheet(samples_tsv)
-    codes = _load_genome(fasta)
+    codes = load_genome_codes(fasta)
     sizes = {name: int(seq.size) for name, seq in codes.items()}
-    split_of = resolve_splits(splits, list(sizes), aliases=aliases)
+    split_of = resolve_splits(sizes, splits, aliases=aliases)
     black = read_blacklist(blacklist, sizes, aliases=aliases) if blacklist is not None else Blacklist({})
     classes = list(sheet["experiment"])
     dropped = {"peak_chrom_not_in_genome": 0, **dict.fromkeys(DROP_REASONS, 0)}
 
     peaks = []
     for row in sheet.itertuples(index=False):
-        table, n_missing = read_peaks(row.path, sizes, aliases=aliases, experiment=row.experiment)
+        table, n_missing = read_narrowpeak(
+            row.path, sizes, aliases=aliases, context=f"experiment {row.experiment!r}"
+        )
         if n_missing:
             log.warning("%s: %d peaks on chromosomes absent from the genome dropped", row.path, n_missing)
         dropped["peak_chrom_not_in_genome"] += n_missing
@@ -765,7 +596,7 @@ def build_peak_dataset(
     dropped["blacklist"] = int(in_black.sum())
     chroms, centres, starts = chroms[~in_black], centres[~in_black], starts[~in_black]
     X_pos = extract(codes, chroms, starts, window)
-    n_rich = (X_pos == _N_CODE).mean(axis=1) > max_n_frac
+    n_rich = (X_pos == N_CODE).mean(axis=1) > max_n_fraction
     dropped["too_many_n"] = int(n_rich.sum())
     keep = ~n_rich
     chroms, centres, starts, X_pos = chroms[keep], centres[keep], starts[keep], X_pos[keep]
@@ -816,7 +647,7 @@ def build_peak_dataset(
         X_neg = np.empty((0, window), dtype=np.uint8)
         if n_neg and negatives in ("gc_matched", "random"):
             split_chroms = [c for c, s in split_of.items() if s == split]
-            cand_c, cand_s, cand_gc = _free_windows(codes, split_chroms, window, exclude, max_n_frac, rng)
+            cand_c, cand_s, cand_gc = _free_windows(codes, split_chroms, window, exclude, max_n_fraction, rng)
             if negatives == "gc_matched":
                 pick = sample_gc_matched(gc_pos[rows], cand_gc, n_neg, rng, bin_width=gc_bin)
             else:
@@ -878,7 +709,7 @@ def build_peak_dataset(
         "center_bp": int(center_bp),
         "overlap": float(overlap),
         "merge_bp": int(merge_bp),
-        "max_n_frac": float(max_n_frac),
+        "max_n_fraction": float(max_n_fraction),
         "strategy": negatives,
         "neg_ratio": float(neg_ratio),
         "seed": int(seed),
@@ -943,39 +774,15 @@ def _write_outputs(
     summary: pd.DataFrame,
     summary_tsv: Path,
 ) -> None:
-    """Write the dataset into a temporary sibling directory and move everything into place at the end."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
-        with contextlib.ExitStack() as stack:
-            tmp_summary = stack.enter_context(atomic_path(summary_tsv))
-            tmp_bed = stack.enter_context(atomic_path(windows_bed))
-            with open(tmp_bed, "w") as handle:
-                handle.write("#chrom\tstart\tend\tname\tsplit\tlabel\n")
-                bed.to_csv(handle, sep="\t", index=False, header=False)
-            summary.to_csv(tmp_summary, sep="\t", index=False)
-            save_dataset(tmp_dir, dict(parts), meta)
-            os.chmod(tmp_dir, 0o777 & ~_umask())
-            _replace_dir(tmp_dir, out_dir)
-    finally:
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir)
+    """Write the dataset, the windows BED and the summary, each in a temporary sibling moved into place."""
+    with contextlib.ExitStack() as stack:
+        # Unwound in reverse: the dataset directory is moved into place first, then the BED, then the summary.
+        tmp_summary = stack.enter_context(atomic_path(summary_tsv))
+        tmp_bed = stack.enter_context(atomic_path(windows_bed))
+        tmp_dir = stack.enter_context(atomic_dir(out_dir))
+        with open(tmp_bed, "w") as handle:
+            handle.write("#chrom\tstart\tend\tname\tsplit\tlabel\n")
+            bed.to_csv(handle, sep="\t", index=False, header=False)
+        summary.to_csv(tmp_summary, sep="\t", index=False)
+        save_dataset(tmp_dir, dict(parts), meta)
     log.info("wrote %s, %s and %s", out_dir, windows_bed, summary_tsv)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _replace_dir(src: Path, dest: Path) -> None:
-    if dest.is_dir() and any(dest.iterdir()):
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
-        os.replace(dest, old / "previous")
-        os.replace(src, dest)
-        shutil.rmtree(old)
-        return
-    if dest.is_dir():
-        dest.rmdir()
-    os.replace(src, dest)

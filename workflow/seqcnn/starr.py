@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,21 +27,21 @@ import pandas as pd
 from .datasets import SPLITS, save_dataset
 from .errors import InputError
 from .genome import (
+    N_CODE,
     Blacklist,
+    load_genome_codes,
     match_chrom_names,
     merge_intervals,
     natural_key,
-    read_bed,
     read_blacklist,
     read_chrom_sizes,
+    read_narrowpeak,
+    resolve_splits,
 )
-from .io import write_tsv
-from .sequence import N_CODE, encode
+from .io import atomic_dir, write_tsv
 
 log = logging.getLogger("seqcnn.starr")
 
-#: narrowPeak columns after chrom, start, end.
-NARROWPEAK_COLUMNS = ("name", "score", "strand", "signalValue", "pValue", "qValue", "peak")
 #: Normalisations of the DECODE track features.
 NORMALIZATIONS = ("none", "log1p", "zscore")
 #: Suffix of the DECODE track feature arrays, ``<split>.tracks.npy`` beside ``<split>.x.npy``.
@@ -65,108 +63,13 @@ def _as_list(value: PathLike | Sequence[PathLike] | None) -> list[Path]:
     return [Path(v) for v in value]
 
 
-def split_of_chroms(
-    sizes: Mapping[str, int], valid_chroms: Iterable[str] = (), test_chroms: Iterable[str] = ()
-) -> dict[str, str]:
-    """Assign every chromosome to a split: the held-out ones to ``valid``/``test``, the rest to ``train``.
-
-    Parameters
-    ----------
-    sizes
-        The genome's chromosome sizes.
-    valid_chroms, test_chroms
-        Chromosomes held out for validation and test.
-
-    Returns
-    -------
-    dict[str, str]
-        Chromosome -> split.
-
-    Raises
-    ------
-    InputError
-        A held-out chromosome the genome lacks, or one listed in both splits.
-    """
-    valid, test = list(valid_chroms), list(test_chroms)
-    for key, chroms in (("valid_chroms", valid), ("test_chroms", test)):
-        unknown = [c for c in chroms if c not in sizes]
-        if unknown:
-            raise InputError(
-                f"config key {key}: chromosome(s) {unknown} not in the genome; expected names such as "
-                f"{list(sizes)[:5]}"
-            )
-    both = sorted(set(valid) & set(test))
-    if both:
-        raise InputError(
-            f"config keys valid_chroms and test_chroms: {both} listed in both; splits must be disjoint"
-        )
-    out = dict.fromkeys(sizes, "train")
-    out.update(dict.fromkeys(valid, "valid"))
-    out.update(dict.fromkeys(test, "test"))
-    return out
-
-
-def read_peaks(
-    path: PathLike, sizes: Mapping[str, int], aliases: Mapping[str, str] | None = None
-) -> pd.DataFrame:
-    """Read a narrowPeak (or plain BED) file under the genome's chromosome names.
-
-    Parameters
-    ----------
-    path
-        The peak file. Malformed lines raise with ``file:line`` (see :func:`seqcnn.genome.read_bed`).
-    sizes
-        The genome's chromosome sizes.
-    aliases
-        Alias table for names that differ from the genome's.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``chrom``, ``start``, ``end``, ``summit`` (absolute; the narrowPeak offset when given, else the
-        midpoint), ``log10q`` (narrowPeak column 9, NaN when absent or -1) and ``line``. Peaks on chromosomes
-        the genome lacks are dropped with a warning.
-
-    Raises
-    ------
-    InputError
-        Missing or empty file, a malformed line, a non-numeric q-value or summit (file:line), or no
-        chromosome name in common with the genome.
-    """
-    path = Path(path)
-    bed = read_bed(path, columns=NARROWPEAK_COLUMNS)
-    match = match_chrom_names(bed["chrom"], sizes, aliases=aliases, source=path, what="the peaks")
-    bed["chrom"] = bed["chrom"].map(match.mapping)
-    bed = bed.loc[bed["chrom"].notna()].reset_index(drop=True)
-    n = len(bed)
-    log10q = np.full(n, np.nan)
-    summit = (bed["start"].to_numpy() + (bed["end"].to_numpy() - bed["start"].to_numpy()) // 2).astype(
-        np.int64
-    )
-    for column, label in (("qValue", "field 9 (qValue)"), ("peak", "field 10 (peak)")):
-        if column not in bed:
-            continue
-        for i, (value, line) in enumerate(zip(bed[column], bed["line"], strict=True)):
-            if value is None:
-                continue
-            try:
-                number = float(value)
-            except ValueError:
-                raise InputError(f"{path}:{line}: {label} must be a number, found {value!r}") from None
-            if column == "qValue":
-                log10q[i] = number if number >= 0 else np.nan
-            elif number >= 0:
-                summit[i] = bed["start"].iat[i] + int(number)
-    return pd.DataFrame(
-        {
-            "chrom": bed["chrom"].astype(object),
-            "start": bed["start"].to_numpy(np.int64),
-            "end": bed["end"].to_numpy(np.int64),
-            "summit": summit,
-            "log10q": log10q,
-            "line": bed["line"].to_numpy(np.int64),
-        }
-    )
+def _splits(
+    sizes: Mapping[str, int], splits: Mapping[str, Iterable[str]] | None, aliases: Mapping[str, str] | None
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Chromosome -> split, and the held-out chromosomes of each split for ``meta.json``."""
+    held = [name for name in SPLITS if name != "train"]
+    split_map = resolve_splits(sizes, splits, aliases=aliases, names=held)
+    return split_map, {name: [c for c, s in split_map.items() if s == name] for name in held}
 
 
 def _interval_set(frames: Iterable[pd.DataFrame]) -> Blacklist:
@@ -238,25 +141,12 @@ class _BigWigs:
 
 def _sequences(fasta: Path, chroms: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
     """``(N, window)`` uint8 codes of the windows, one chromosome read at a time."""
-    import pyfaidx
-
     X = np.full((len(starts), window), N_CODE, dtype=np.uint8)
-    if len(starts) == 0:
-        return X
-    try:
-        fa = pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=False)
-    except (OSError, ValueError, pyfaidx.FastaIndexingError) as exc:
-        raise InputError(f"{fasta}: cannot read the genome FASTA ({exc})") from None
-    try:
-        offsets = np.arange(window, dtype=np.int64)
-        for chrom in pd.unique(chroms):
-            if chrom not in fa:
-                raise InputError(f"{fasta}: chromosome {chrom!r} is in the chrom sizes but not in the FASTA")
-            rows = np.flatnonzero(chroms == chrom)
-            codes = encode(fa[chrom][:])
-            X[rows] = codes[starts[rows, None] + offsets]
-    finally:
-        fa.close()
+    offsets = np.arange(window, dtype=np.int64)
+    for chrom in pd.unique(chroms):
+        rows = np.flatnonzero(chroms == chrom)
+        codes = load_genome_codes(fasta, [chrom])[chrom]
+        X[rows] = codes[starts[rows, None] + offsets]
     return X
 
 
@@ -333,10 +223,7 @@ def _write_outputs(
     extra: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Write the dataset into a temporary sibling directory and move it into place only when complete."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    old: Path | None = None
-    try:
+    with atomic_dir(out_dir) as tmp:
         save_dataset(tmp, splits, meta)
         for name, arr in (extra or {}).items():
             with open(tmp / name, "wb") as fh:
@@ -345,25 +232,9 @@ def _write_outputs(
             fh.write("#" + "\t".join(windows.columns) + "\n")
             windows.to_csv(fh, sep="\t", index=False, header=False, float_format="%.6g")
         write_tsv(summary, tmp / "summary.tsv", float_format="%.6g")
-        os.chmod(tmp, 0o777 & ~_umask())
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-            os.replace(out_dir, old / "d")
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _load_genome(
+def _sizes_and_blacklist(
     chrom_sizes: PathLike | Mapping[str, int], blacklist: PathLike | None, aliases: Mapping[str, str] | None
 ) -> tuple[dict[str, int], Blacklist]:
     sizes = dict(chrom_sizes) if isinstance(chrom_sizes, Mapping) else read_chrom_sizes(chrom_sizes)
@@ -447,8 +318,7 @@ def build_starr_regression_dataset(
     pseudocount: float = 1.0,
     merge_distance: int | None = None,
     background_ratio: float = 0.25,
-    valid_chroms: Sequence[str] = (),
-    test_chroms: Sequence[str] = (),
+    splits: Mapping[str, Iterable[str]] | None = None,
     blacklist: PathLike | None = None,
     aliases: Mapping[str, str] | None = None,
     max_n_fraction: float = 0.0,
@@ -494,8 +364,9 @@ def build_starr_regression_dataset(
         Candidate centres closer than this to a kept one are folded into it; default ``window // 2``.
     background_ratio
         Background windows per peak/region window.
-    valid_chroms, test_chroms
-        Held-out chromosomes; every other chromosome is train.
+    splits
+        Held-out chromosomes, e.g. ``{"valid": ["chr2"], "test": ["chr3"]}``; every other chromosome is
+        train. Names may go through ``aliases``.
     blacklist
         BED of regions no window may overlap.
     aliases
@@ -524,16 +395,16 @@ def build_starr_regression_dataset(
     if not pseudocount > 0:
         raise InputError(f"config key pseudocount: expected a positive number, got {pseudocount!r}")
     task_list = _parse_tasks(tasks)
-    sizes, black = _load_genome(chrom_sizes, blacklist, aliases)
-    split_map = split_of_chroms(sizes, valid_chroms, test_chroms)
+    sizes, black = _sizes_and_blacklist(chrom_sizes, blacklist, aliases)
+    split_map, held_out = _splits(sizes, splits, aliases)
     merge_distance = window // 2 if merge_distance is None else int(merge_distance)
     rng = np.random.default_rng(seed)
 
     # --- candidate centres ----------------------------------------------------------------------------
-    peaks = [read_peaks(p, sizes, aliases) for t in task_list for p in t["peaks"]]
+    peaks = [read_narrowpeak(p, sizes, aliases=aliases)[0] for t in task_list for p in t["peaks"]]
     cands = [pd.DataFrame({"chrom": p["chrom"], "centre": p["summit"], "source": "peak"}) for p in peaks]
     for path in _as_list(regions):
-        reg = read_peaks(path, sizes, aliases)
+        reg = read_narrowpeak(path, sizes, aliases=aliases)[0]
         cands.append(pd.DataFrame({"chrom": reg["chrom"], "centre": reg["summit"], "source": "region"}))
     if not cands:
         raise InputError("config keys tasks[*].peaks and regions: no peak or region file given; expected one")
@@ -602,10 +473,10 @@ def build_starr_regression_dataset(
     # --- splits and outputs ---------------------------------------------------------------------------
     split = np.array([split_map[c] for c in chroms], dtype=object)
     order = _order(chroms, starts, sizes)
-    windows_rows, splits, summary = [], {}, []
+    windows_rows, parts, summary = [], {}, []
     for name in SPLITS:
         idx = order[split[order] == name]
-        splits[name] = (X[idx], y[idx])
+        parts[name] = (X[idx], y[idx])
         frame = pd.DataFrame(
             {"chrom": chroms[idx], "start": starts[idx], "end": starts[idx] + window, "split": name}
         )
@@ -639,20 +510,20 @@ def build_starr_regression_dataset(
         "background_ratio": background_ratio,
         "max_n_fraction": max_n_fraction,
         "seed": seed,
-        "split_chroms": {"valid": list(valid_chroms), "test": list(test_chroms)},
+        "split_chroms": held_out,
         "tasks": [
             {k: (str(v) if k != "peaks" else [str(p) for p in v]) for k, v in t.items()} for t in task_list
         ],
         "dropped": dropped,
     }
     meta["seq_len"] = window
-    meta["splits"] = {k: int(len(v[0])) for k, v in splits.items()}
-    _write_outputs(out_dir, splits, meta, windows, summary_df)
+    meta["splits"] = {k: int(len(v[0])) for k, v in parts.items()}
+    _write_outputs(out_dir, parts, meta, windows, summary_df)
     log.info(
         "%s: %d STARR windows (%s), dropped %s",
         out_dir,
         len(windows),
-        {k: len(v[0]) for k, v in splits.items()},
+        {k: len(v[0]) for k, v in parts.items()},
         dropped,
     )
     return meta
@@ -695,10 +566,9 @@ def build_decode_dataset(
     bin_size: int = 10,
     min_log10q: float = 1.30,
     min_peak_bp: int = 150,
-    negative_ratio: float = 1.0,
+    neg_ratio: float = 1.0,
     normalization: str = "none",
-    valid_chroms: Sequence[str] = (),
-    test_chroms: Sequence[str] = (),
+    splits: Mapping[str, Iterable[str]] | None = None,
     blacklist: PathLike | None = None,
     aliases: Mapping[str, str] | None = None,
     max_n_fraction: float = 0.0,
@@ -711,7 +581,7 @@ def build_decode_dataset(
     ``starr_peaks`` files (replicates) are pooled and merged; merged regions of at least ``min_peak_bp`` that
     overlap an accessibility peak become windows centred on the region's midpoint. Negatives: the genome is
     tiled into ``window``-bp tiles; tiles overlapping the blacklist, any STARR peak (passing the cut or not)
-    or a positive window are removed, and ``negative_ratio`` times the positives of each split are drawn at
+    or a positive window are removed, and ``neg_ratio`` times the positives of each split are drawn at
     random from that split's chromosomes. Windows past a chromosome end, blacklisted or with more than
     ``max_n_fraction`` N are dropped, counted and logged.
 
@@ -741,12 +611,13 @@ def build_decode_dataset(
         Smallest -log10 q a STARR peak must exceed (1.30: q < 0.05, DECODE's cut).
     min_peak_bp
         Shortest merged STARR region kept (DECODE: 150).
-    negative_ratio
+    neg_ratio
         Negatives per positive, per split.
     normalization
         ``"none"``, ``"log1p"`` or ``"zscore"``.
-    valid_chroms, test_chroms
-        Held-out chromosomes; every other chromosome is train.
+    splits
+        Held-out chromosomes, e.g. ``{"valid": ["chr2"], "test": ["chr3"]}``; every other chromosome is
+        train. Names may go through ``aliases``.
     blacklist
         BED of regions no window may overlap.
     aliases
@@ -781,13 +652,13 @@ def build_decode_dataset(
         )
     if not tracks:
         raise InputError("config key tracks: expected at least one track name -> bigWig path")
-    sizes, black = _load_genome(chrom_sizes, blacklist, aliases)
-    split_map = split_of_chroms(sizes, valid_chroms, test_chroms)
+    sizes, black = _sizes_and_blacklist(chrom_sizes, blacklist, aliases)
+    split_map, held_out = _splits(sizes, splits, aliases)
     rng = np.random.default_rng(seed)
     track_names = list(tracks)
 
-    starr = [read_peaks(p, sizes, aliases) for p in _as_list(starr_peaks)]
-    access = [read_peaks(p, sizes, aliases) for p in _as_list(accessibility_peaks)]
+    starr = [read_narrowpeak(p, sizes, aliases=aliases)[0] for p in _as_list(starr_peaks)]
+    access = [read_narrowpeak(p, sizes, aliases=aliases)[0] for p in _as_list(accessibility_peaks)]
     if not starr or not access:
         raise InputError("config keys starr_peaks and accessibility_peaks: expected at least one file each")
     all_starr = pd.concat(starr, ignore_index=True)
@@ -830,7 +701,7 @@ def build_decode_dataset(
     exclude = [black, _interval_set([all_starr, pos_windows])]
     neg_c, neg_s, neg_X = [np.empty(0, dtype=object)], [np.empty(0, dtype=np.int64)], [X_pos[:0]]
     for name in SPLITS:
-        n_neg = int(round(negative_ratio * int((pos_split == name).sum())))
+        n_neg = int(round(neg_ratio * int((pos_split == name).sum())))
         if n_neg == 0:
             continue
         tile_c, tile_s = _tiles(sizes, [c for c in sizes if split_map[c] == name], window, exclude)
@@ -865,10 +736,10 @@ def build_decode_dataset(
             t: {"mean": float(m), "std": float(sd)} for t, m, sd in zip(track_names, mean, std, strict=True)
         }
 
-    splits, extra, rows, summary = {}, {}, [], []
+    parts, extra, rows, summary = {}, {}, [], []
     for name in SPLITS:
         idx = order[split[order] == name]
-        splits[name] = (X[idx], y[idx])
+        parts[name] = (X[idx], y[idx])
         extra[f"{name}{TRACKS_SUFFIX}"] = np.ascontiguousarray(F[idx], dtype=np.float32)
         frame = pd.DataFrame(
             {"chrom": all_c[idx], "start": all_s[idx], "end": all_s[idx] + window, "split": name}
@@ -897,10 +768,10 @@ def build_decode_dataset(
         "window": window,
         "min_log10q": min_log10q,
         "min_peak_bp": min_peak_bp,
-        "negative_ratio": negative_ratio,
+        "neg_ratio": neg_ratio,
         "max_n_fraction": max_n_fraction,
         "seed": seed,
-        "split_chroms": {"valid": list(valid_chroms), "test": list(test_chroms)},
+        "split_chroms": held_out,
         "starr_peaks": [str(p) for p in _as_list(starr_peaks)],
         "accessibility_peaks": [str(p) for p in _as_list(accessibility_peaks)],
         "tracks": {
@@ -916,7 +787,7 @@ def build_decode_dataset(
         "dropped": dropped,
     }
     meta["seq_len"] = window
-    meta["splits"] = {k: int(len(v[0])) for k, v in splits.items()}
-    _write_outputs(out_dir, splits, meta, windows, summary_df, extra)
+    meta["splits"] = {k: int(len(v[0])) for k, v in parts.items()}
+    _write_outputs(out_dir, parts, meta, windows, summary_df, extra)
     log.info("%s: %d DECODE windows (%d positives), dropped %s", out_dir, len(windows), len(starts), dropped)
     return meta

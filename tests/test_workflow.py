@@ -146,6 +146,8 @@ def test_toy_workflow_builds_every_dataset(toy_run):
     assert table.loc["peaks", "seq_len"] == 600 and table.loc["starr", "seq_len"] == 249
     assert table.loc["starr", "tasks"] == "dev,hk" and table.loc["peaks", "n_tasks"] == 12
     assert (table[["n_train", "n_valid", "n_test"]] > 0).all().all()
+    for kind in ("peaks", "starr", "decode"):
+        assert (toy_run / f"results/toy/figures/{kind}.png").read_bytes()[:4] == b"\x89PNG"
     # The genome went through the fetch code: same sequence, indexed, sizes written.
     fetched = (toy_run / "resources/genome/toy.fa").read_text()
     assert fetched == (toy_run / "resources/toy/genome.fa").read_text()

@@ -102,4 +102,5 @@ def all_targets():
         targets += koo_eddy_targets()
     if "toy_datasets" in config["studies"]:
         targets.append(f"{DS_OUT}/datasets.tsv")
+        targets += [f"{DS_OUT}/figures/{kind}.png" for kind in DATASET_KINDS]
     return targets

@@ -90,3 +90,20 @@ rule summarize_datasets:
         names=DATASET_KINDS,
     script:
         "../scripts/summarize_datasets.py"
+
+
+rule plot_dataset:
+    input:
+        dataset=f"{DS_OUT}/{{kind}}/dataset",
+    output:
+        png=report(
+            f"{DS_OUT}/figures/{{kind}}.png",
+            caption="../report/datasets.rst",
+            category="Datasets",
+        ),
+    log:
+        f"{DS_OUT}/logs/plot_dataset/{{kind}}.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    script:
+        "../scripts/plot_dataset.py"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from pathlib import Path
 
 import matplotlib
 
@@ -135,5 +136,76 @@ def plot_pool_size(table_tsv: str | os.PathLike, out_png: str | os.PathLike) -> 
     ]
     ax1.legend(handles=handles, loc="center right", fontsize=8)
     fig.suptitle("Wide first-layer pools make first-layer filters learn whole motifs", fontsize=11)
+    fig.tight_layout()
+    _save(fig, out_png)
+
+
+def gc_content(X: np.ndarray) -> np.ndarray:
+    """GC fraction of each ``(N, L)`` code row over its non-N positions."""
+    X = np.asarray(X)
+    called = (X < 4).sum(axis=1)
+    gc = ((X == 1) | (X == 2)).sum(axis=1)
+    return np.divide(gc, called, out=np.zeros(len(X)), where=called > 0)
+
+
+def plot_dataset(dataset_dir: str | os.PathLike, out_png: str | os.PathLike) -> None:
+    """One figure per dataset: sequences per split, labels per task, GC of positives vs negatives.
+
+    Binary targets show positives per task and split; continuous targets (activity) show each task's
+    distribution. The GC panel compares sequences with any positive label to all-negative ones
+    (binary), or shows the GC distribution (continuous).
+    """
+    from .datasets import SPLITS, load_meta, load_split
+
+    meta = load_meta(dataset_dir)
+    classes = [str(c) for c in meta.get("classes", [])]
+    splits = [s for s in SPLITS if meta.get("splits", {}).get(s)]
+    data = {s: load_split(dataset_dir, s, mmap=True) for s in splits}
+    ys = np.concatenate([np.asarray(data[s][1]) for s in splits])
+    binary = bool(np.isin(ys, (0, 1)).all())
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 0.9 + 0.28 * max(len(classes), 8)))
+    ax = axes[0]
+    sizes = [len(data[s][0]) for s in splits]
+    ax.bar(splits, sizes, color="#4575b4")
+    for i, n in enumerate(sizes):
+        ax.text(i, n, f"{n:,}", ha="center", va="bottom", fontsize=8)
+    ax.set_title("sequences per split", fontsize=10)
+
+    ax = axes[1]
+    if binary:
+        left = np.zeros(len(classes))
+        for s, color in zip(splits, ("#4575b4", "#fdae61", "#d73027"), strict=False):
+            counts = np.asarray(data[s][1]).sum(axis=0)
+            ax.barh(classes, counts, left=left, color=color, label=s)
+            left += counts
+        ax.invert_yaxis()
+        ax.legend(fontsize=8)
+        ax.set_title("positives per task", fontsize=10)
+    else:
+        for t, name in enumerate(classes):
+            ax.hist(ys[:, t], bins=40, histtype="step", label=name)
+        ax.legend(fontsize=8)
+        ax.set_title("target per task (all splits)", fontsize=10)
+    ax.tick_params(labelsize=7)
+
+    ax = axes[2]
+    Xs = np.concatenate([np.asarray(data[s][0]) for s in splits])
+    gc = gc_content(Xs)
+    bins = np.linspace(0, 1, 41)
+    if binary:
+        pos = ys.any(axis=1)
+        ax.hist(gc[pos], bins=bins, alpha=0.6, density=True, label=f"positives (mean {gc[pos].mean():.3f})")
+        if (~pos).any():
+            ax.hist(
+                gc[~pos], bins=bins, alpha=0.6, density=True, label=f"negatives (mean {gc[~pos].mean():.3f})"
+            )
+        ax.legend(fontsize=8)
+    else:
+        ax.hist(gc, bins=bins, color="#7f7f7f")
+    ax.set_title("GC content", fontsize=10)
+    fig.suptitle(
+        f"{Path(dataset_dir).parent.name}: {len(classes)} task(s), {meta.get('seq_len')} bp", fontsize=11
+    )
     fig.tight_layout()
     _save(fig, out_png)

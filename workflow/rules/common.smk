@@ -1,5 +1,6 @@
 # Shared helpers: config validation (before any job runs), paths and target lists.
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +16,9 @@ except InputError as exc:
 
 OUT = config["outdir"]
 DATASET = f"{OUT}/synthetic/dataset"
-RUN = f"{OUT}/runs/{{model}}/trial{{trial}}"
+RUN = f"{OUT}/runs/{{model}}/trial{{trial}}"  # Koo & Eddy runs
+# Any run: {root} is the Koo & Eddy outdir or a label dataset's folder (see dataset_dir).
+ANY_RUN = "{root}/runs/{model}/trial{trial}"
 ANNOT = f"{OUT}/motifs/{{model}}/trial{{trial}}/layer{{layer}}"
 SPLIT_FILES = [
     f"{DATASET}/{split}.{part}.npy"
@@ -103,4 +106,30 @@ def all_targets():
     if "toy_datasets" in config["studies"]:
         targets.append(f"{DS_OUT}/datasets.tsv")
         targets += [f"{DS_OUT}/figures/{kind}.png" for kind in DATASET_KINDS]
+        targets += [
+            f"{DS_OUT}/peaks/runs/{m}/trial{t}/test_metrics.tsv"
+            for m in PEAK_MODELS
+            for t in range(DATASETS["peaks"].get("trials", 1))
+        ]
     return targets
+
+
+PEAK_MODELS = list(DATASETS["peaks"].get("models") or [])
+RUN_ROOTS = [OUT, *(f"{DS_OUT}/{kind}" for kind in DATASET_KINDS)]
+
+
+wildcard_constraints:
+    root="|".join(re.escape(r) for r in RUN_ROOTS),
+    model=r"[A-Za-z0-9_]+",
+    trial=r"\d+",
+
+
+def dataset_dir(wc):
+    """Dataset a run under {root} trains on: the synthetic one, or the label dataset in {root}."""
+    return DATASET if wc.root == OUT else f"{wc.root}/dataset"
+
+
+def dataset_files(wc):
+    if wc.root == OUT:
+        return [f"{DATASET}/meta.json", *SPLIT_FILES]
+    return [dataset_dir(wc)]

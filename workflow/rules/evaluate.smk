@@ -3,14 +3,13 @@
 
 rule evaluate_model:
     input:
-        model=f"{RUN}/model.pt",
-        settings=f"{RUN}/settings.json",
-        meta=f"{DATASET}/meta.json",
-        splits=SPLIT_FILES,
+        dataset_files,
+        model=f"{ANY_RUN}/model.pt",
+        settings=f"{ANY_RUN}/settings.json",
     output:
-        metrics=f"{RUN}/test_metrics.tsv",
+        metrics=f"{ANY_RUN}/test_metrics.tsv",
     log:
-        f"{OUT}/logs/evaluate_model/{{model}}_trial{{trial}}.log",
+        "{root}/logs/evaluate_model/{model}_trial{trial}.log",
     conda:
         "../../envs/seqcnn.yaml"
     threads: 1
@@ -18,7 +17,7 @@ rule evaluate_model:
         mem_mb=2000,
         runtime=10,
     params:
-        dataset=lambda wc, input: Path(input.meta).parent,
+        dataset=dataset_dir,
         run_dir=lambda wc, input: Path(input.model).parent,
         device=config["training"]["device"],
     script:

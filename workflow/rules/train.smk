@@ -3,16 +3,15 @@
 
 rule train_model:
     input:
-        meta=f"{DATASET}/meta.json",
-        splits=SPLIT_FILES,
+        dataset_files,
     output:
-        model=f"{RUN}/model.pt",
-        metrics=f"{RUN}/metrics.tsv",
-        settings=f"{RUN}/settings.json",
+        model=f"{ANY_RUN}/model.pt",
+        metrics=f"{ANY_RUN}/metrics.tsv",
+        settings=f"{ANY_RUN}/settings.json",
     log:
-        f"{OUT}/logs/train_model/{{model}}_trial{{trial}}.log",
+        "{root}/logs/train_model/{model}_trial{trial}.log",
     benchmark:
-        f"{OUT}/benchmarks/train_model/{{model}}_trial{{trial}}.tsv"
+        "{root}/benchmarks/train_model/{model}_trial{trial}.tsv"
     conda:
         "../../envs/seqcnn.yaml"
     threads: 1
@@ -21,7 +20,7 @@ rule train_model:
         runtime=240,
         gpu=1 if config["training"]["gpu"] else 0,
     params:
-        dataset=lambda wc, input: Path(input.meta).parent,
+        dataset=dataset_dir,
         run_dir=lambda wc, output: Path(output.model).parent,
         training=config["training"],
     script:

@@ -4,7 +4,8 @@ from seqcnn.labels import build_peak_dataset
 from seqcnn.logs import run_step
 
 sm = snakemake  # noqa: F821
-settings = {k: v for k, v in sm.params.peaks.items() if k != "samples"}
+# The sheet is an input; models and trials configure training on the dataset, not its labels.
+settings = {k: v for k, v in sm.params.peaks.items() if k not in ("samples", "models", "trials")}
 run_step(
     build_peak_dataset,
     sm.input.samples,

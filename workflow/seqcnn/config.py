@@ -51,6 +51,12 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             raise InputError(
                 f"config key models[{i}]: unknown model {name!r}; expected one of: {', '.join(MODEL_NAMES)}"
             )
+    for i, name in enumerate(config.get("datasets", {}).get("peaks", {}).get("models") or []):
+        if name not in REGISTRY:
+            raise InputError(
+                f"config key datasets.peaks.models[{i}]: unknown model {name!r}; expected one of: "
+                f"{', '.join(MODEL_NAMES)}"
+            )
     for i, entry in enumerate(config.get("deeper_layers") or []):
         name, layers = entry["model"], entry["layers"]
         if name not in REGISTRY:

@@ -50,5 +50,9 @@ def run_step(func: Callable[..., Any], *args: Any, log_path: str | None = None, 
     except InputError as exc:
         log.error("%s", exc)
         sys.exit(f"error: {exc}")
+    except Exception:
+        # Not the user's doing: keep the traceback in the rule's log, where users look first.
+        log.exception("%s failed", name)
+        raise
     log.info("done %s in %.1f s", name, time.perf_counter() - start)
     return result

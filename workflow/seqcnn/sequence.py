@@ -14,6 +14,9 @@ import torch
 ALPHABET = "ACGT"
 N_CODE = 4
 
+_ONE_HOT_TABLE = np.zeros((N_CODE + 1, 4), dtype=np.float32)
+_ONE_HOT_TABLE[:4] = np.eye(4, dtype=np.float32)
+
 _LUT = np.full(256, N_CODE, dtype=np.uint8)
 for _i, _b in enumerate(ALPHABET):
     _LUT[ord(_b)] = _i
@@ -58,8 +61,14 @@ def one_hot(codes: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Te
     return table[codes.long()].transpose(1, 2)
 
 
-def one_hot_numpy(codes: np.ndarray) -> np.ndarray:
-    """NumPy twin of :func:`one_hot`: ``(N, L)`` codes -> ``(N, 4, L)`` float32."""
-    table = np.zeros((N_CODE + 1, 4), dtype=np.float32)
-    table[:4] = np.eye(4, dtype=np.float32)
-    return table[np.asarray(codes, dtype=np.int64)].transpose(0, 2, 1)
+def one_hot_numpy(codes: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """NumPy twin of :func:`one_hot`: ``(N, L)`` codes -> ``(N, 4, L)`` float32.
+
+    Filled ``chunk`` rows at a time, indexing with the uint8 codes directly, so no full-size temporary
+    (an int64 copy of the codes would be 8 bytes per base) is made.
+    """
+    codes = np.asarray(codes, dtype=np.uint8)
+    out = np.empty((len(codes), 4, codes.shape[1]), dtype=np.float32)
+    for start in range(0, len(codes), chunk):
+        out[start : start + chunk] = _ONE_HOT_TABLE[codes[start : start + chunk]].transpose(0, 2, 1)
+    return out

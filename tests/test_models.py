@@ -89,15 +89,3 @@ def test_cnn_50_alone_has_l1_and_penalized_parameters_exclude_batchnorm():
     assert not any(id(p) in penalized for p in bn_params)
     assert id(model.out.bias) in penalized
     assert sum(p.numel() for p in model.penalized_parameters()) == 2280 + 19200 + 131072 + 6156
-
-
-def test_one_hot_numpy_matches_the_device_encoder():
-    import numpy as np
-
-    from seqcnn.sequence import encode, one_hot, one_hot_numpy
-
-    codes = np.stack([encode("ACGTNacgtn"), encode("TTTTAAAACC")])
-    expected = one_hot(torch.as_tensor(codes)).numpy()
-    got = one_hot_numpy(codes, chunk=1)
-    assert got.shape == (2, 4, 10) and np.array_equal(got, expected)
-    assert got[0, :, 4].sum() == 0 and got[0, 0, 5] == 1  # N is all zeros; lowercase is a base

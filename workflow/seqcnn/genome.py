@@ -34,6 +34,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io import atomic_path
+from .sequence import encode
 
 log = logging.getLogger("seqcnn.genome")
 
@@ -57,13 +58,6 @@ _LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z")
 _N_EXAMPLES = 5
 #: narrowPeak columns after chrom, start, end.
 NARROWPEAK_COLUMNS = ("name", "score", "strand", "signalValue", "pValue", "qValue", "peak")
-#: Base code of N (and of any letter other than A, C, G, T), as in :mod:`seqcnn.sequence`.
-N_CODE = 4
-# Byte -> base code; the same table as seqcnn.sequence.encode, kept here so reading a genome needs no torch.
-_BASE_CODES = np.full(256, N_CODE, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
-    _BASE_CODES[_b] = _i
-    _BASE_CODES[_b + 32] = _i  # lower case (soft-masked)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -527,10 +521,7 @@ def load_genome_codes(fasta: str | os.PathLike, chroms: Iterable[str] | None = N
                 + (f" ({len(missing)} such chromosomes)" if len(missing) > 1 else "")
                 + f"; it has {_examples(fa.keys())}; expected the FASTA the chrom sizes were made from"
             )
-        return {
-            name: _BASE_CODES[np.frombuffer(fa[name][:].encode("ascii", errors="replace"), np.uint8)]
-            for name in names
-        }
+        return {name: encode(fa[name][:]) for name in names}
 
 
 # ----------------------------------------------------------------------------------------------------

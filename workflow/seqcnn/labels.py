@@ -27,7 +27,6 @@ import pandas as pd
 from .datasets import save_dataset
 from .errors import InputError
 from .genome import (
-    N_CODE,
     Blacklist,
     load_genome_codes,
     merge_intervals,
@@ -37,6 +36,7 @@ from .genome import (
     resolve_splits,
 )
 from .io import atomic_dir, atomic_path
+from .sequence import N_CODE
 
 log = logging.getLogger("seqcnn.labels")
 

@@ -8,8 +8,12 @@ Encoding on the device (:func:`one_hot`) keeps the training loop from being inpu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported where it is used, so genome and label code can read codes without it
+    import torch
 
 ALPHABET = "ACGT"
 N_CODE = 4
@@ -41,7 +45,7 @@ def decode(codes: np.ndarray) -> str:
     return "".join("ACGTN"[c] for c in np.asarray(codes, dtype=np.int64))
 
 
-def one_hot(codes: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def one_hot(codes: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
     """One-hot encode codes on whatever device they live on.
 
     Parameters
@@ -56,6 +60,9 @@ def one_hot(codes: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Te
     torch.Tensor
         ``(N, 4, L)``; code 4 (N) gives an all-zero column.
     """
+    import torch
+
+    dtype = dtype or torch.float32
     table = torch.zeros(N_CODE + 1, 4, dtype=dtype, device=codes.device)
     table[:4] = torch.eye(4, dtype=dtype, device=codes.device)
     return table[codes.long()].transpose(1, 2)

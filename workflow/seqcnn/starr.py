@@ -27,7 +27,6 @@ import pandas as pd
 from .datasets import SPLITS, save_dataset
 from .errors import InputError
 from .genome import (
-    N_CODE,
     Blacklist,
     load_genome_codes,
     match_chrom_names,
@@ -39,6 +38,7 @@ from .genome import (
     resolve_splits,
 )
 from .io import atomic_dir, write_tsv
+from .sequence import N_CODE
 
 log = logging.getLogger("seqcnn.starr")
 

@@ -7,6 +7,10 @@ bound epochs are interleaved and the median of each is reported, so machine nois
 
     python benchmarks/bench_training.py                      # CNN-25 and CNN-1, synthetic dataset
     python benchmarks/bench_training.py --models cnn_25 --repeats 5 --device cuda
+    python benchmarks/bench_training.py --models deepstarr --dataset results/toy/starr/dataset --batch-size 128
+    python benchmarks/bench_training.py --models basset --dataset results/toy/peaks/dataset --batch-size 128
+
+Any registered model on any dataset: binary or regression targets, sequence and/or track inputs.
 
 Writes a TSV (``--out``) with seq/s of both and their ratio (target >= 0.9). With ``--full-trial`` it
 also trains each model once to completion (early stopping, spec settings) and adds the wall time and
@@ -28,15 +32,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 import yaml  # noqa: E402
 
-from seqcnn.datasets import load_meta, load_split  # noqa: E402
-from seqcnn.models import build_model  # noqa: E402
 from seqcnn.synthetic import build_synthetic_dataset  # noqa: E402
 from seqcnn.train import (  # noqa: E402
-    BatchSource,
     TrainSettings,
-    bce_loss,
+    _call,
+    _source,
+    build_run_model,
+    make_optimizer,
     penalty,
     pick_device,
+    resolve_run,
+    task_loss,
     train_epoch,
     train_model,
 )
@@ -44,13 +50,13 @@ from seqcnn.train import (  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bound_epoch(model, optimizer, batches, settings, device) -> float:
+def bound_epoch(model, optimizer, batches, settings, device, task="binary") -> float:
     """Forward + backward + step over pre-staged batches; returns seconds."""
     model.train()
     t0 = time.perf_counter()
     for xb, yb in batches:
         optimizer.zero_grad(set_to_none=True)
-        loss = bce_loss(model(xb), yb, settings.prob_clip)
+        loss = task_loss(_call(model, xb), yb, task, settings)
         (loss + penalty(model, settings.l2)).backward()
         optimizer.step()
     if device.type == "cuda":
@@ -59,21 +65,24 @@ def bound_epoch(model, optimizer, batches, settings, device) -> float:
 
 
 def benchmark(model_name, dataset, device, repeats, settings) -> dict:
-    meta = load_meta(dataset)
-    X, y = load_split(dataset, "train")
-    source = BatchSource(X, y, device)
+    spec = resolve_run(model_name, dataset)
+    task = spec["task"]
+    source = _source(dataset, "train", spec, device, resident=None, mmap=False)
     torch.manual_seed(0)
-    model = build_model(model_name, n_classes=len(meta["classes"]), seq_len=meta["seq_len"]).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=(settings.beta1, settings.beta2))
+    model = build_run_model(model_name, spec).to(device)
+    opt = make_optimizer(model, settings)
     gen = torch.Generator().manual_seed(0)
     # Pre-staged: every batch of one epoch already one-hot and on the device.
-    staged = [(xb.clone(), yb.clone()) for xb, yb in source.batches(settings.batch_size, gen)]
-    n = sum(len(xb) for xb, _ in staged)
-    bound_epoch(model, opt, staged[:20], settings, device)  # warm-up
+    staged = [
+        ({k: v.clone() for k, v in xb.items()}, yb.clone())
+        for xb, yb in source.batches(settings.batch_size, gen)
+    ]
+    n = sum(len(yb) for _, yb in staged)
+    bound_epoch(model, opt, staged[:20], settings, device, task)  # warm-up
     engine_s, bound_s = [], []
     for _ in range(repeats):
-        engine_s.append(train_epoch(model, opt, source, settings, gen)[1])
-        bound_s.append(bound_epoch(model, opt, staged, settings, device))
+        engine_s.append(train_epoch(model, opt, source, settings, gen, task)[1])
+        bound_s.append(bound_epoch(model, opt, staged, settings, device, task))
     engine = n / statistics.median(engine_s)
     bound = n / statistics.median(bound_s)
     return {
@@ -95,13 +104,14 @@ def main(argv=None):
     ap.add_argument("--dataset", help="dataset directory (default: build the synthetic one in a temp dir)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
     ap.add_argument("--repeats", type=int, default=3, help="interleaved epochs of each kind")
     ap.add_argument("--full-trial", action="store_true", help="also time one complete trial per model")
     ap.add_argument("--out", default="results/benchmarks/training_throughput.tsv")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    settings = TrainSettings()
+    settings = TrainSettings(batch_size=args.batch_size)
     with tempfile.TemporaryDirectory() as tmp:
         dataset = args.dataset
         if dataset is None:

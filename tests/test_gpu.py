@@ -33,7 +33,8 @@ def test_data_stay_resident_on_the_gpu(dataset):
     X, y = load_split(dataset, "train", mmap=True)
     src = BatchSource(X, y, torch.device("cuda"))
     xb, yb = next(src.batches(100, torch.Generator().manual_seed(0)))
-    assert src.resident and src.X.is_cuda and xb.is_cuda and xb.shape == (100, 4, 200)
+    xb = xb["sequence"]
+    assert src.resident and src.arrays["X"].is_cuda and xb.is_cuda and xb.shape == (100, 4, 200)
 
 
 def test_gpu_training_and_cpu_gpu_predictions_agree(dataset, tmp_path):

@@ -279,3 +279,44 @@ def test_unknown_split_chromosome(toy, tmp_path):
     msg = _fails(toy, tmp_path, toy.samples, "chr9", splits={"valid": ["chr2"], "test": ["chr9"]})
     assert "splits.test" in msg and "not in the genome" in msg and "'chr1'" in msg
     _fails(toy, tmp_path, toy.samples, "both", splits={"valid": ["chr2"], "test": ["chr2"]})
+
+
+def test_multimodal_dataset_adds_accessibility_to_peak_windows(toy, built, tmp_path):
+    from seqcnn.datasets import load_tracks
+    from seqcnn.starr import build_multimodal_dataset
+
+    result, bed, out = built
+    sizes = toy.chrom_sizes
+    meta = build_multimodal_dataset(
+        result.out_dir,
+        result.windows_bed,
+        sizes,
+        {"ATAC_cellA": toy.bigwigs["ATAC_cellA"]},
+        tmp_path / "mm",
+        tasks=["FOXA1_cellA"],
+    )
+    assert meta["classes"] == ["FOXA1_cellA"] and meta["tracks"]["bins"] == WINDOW
+    col = result.classes.index("FOXA1_cellA")
+    bound, other = [], []
+    for split in ("train", "valid", "test"):
+        X, y = load_split(tmp_path / "mm", split)
+        X0, y0 = load_split(result.out_dir, split)
+        F = load_tracks(tmp_path / "mm", split)
+        assert np.array_equal(X, X0) and np.array_equal(y[:, 0], y0[:, col])
+        assert F.shape == (len(X), 1, WINDOW) and F.dtype == np.float32
+        centre = F[:, 0, WINDOW // 2 - 50 : WINDOW // 2 + 50].mean(axis=1)
+        bound.append(centre[y[:, 0] == 1])
+        other.append(centre[(y0.sum(axis=1) == 0)])
+    # FOXA1 binds only where cellA is open: bound windows carry ATAC signal, genomic negatives little.
+    assert np.concatenate(bound).mean() > 3 * np.concatenate(other).mean()
+
+    with pytest.raises(InputError, match=r"config key tasks: \['NOPE'\] not in"):
+        build_multimodal_dataset(
+            result.out_dir, result.windows_bed, sizes, {"a": toy.bigwigs["ATAC_cellA"]}, tmp_path / "x",
+            tasks=["NOPE"],
+        )  # fmt: skip
+    short = tmp_path / "short.bed"
+    short.write_text("".join(result.windows_bed.read_text().splitlines(keepends=True)[:-5]))
+    with pytest.raises(InputError, match=r"short.bed: \d+ windows of split 'test', but .* holds \d+"):
+        build_multimodal_dataset(result.out_dir, short, sizes, {"a": toy.bigwigs["ATAC_cellA"]}, tmp_path / "y")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -102,6 +102,7 @@ def test_streaming_and_resident_batches_agree(random_dataset):
     resident = BatchSource(X, y, cpu, resident=True)
     streamed = BatchSource(X, y, cpu, resident=False)
     (xr, yr), (xs, ys) = next(resident.batches(300)), next(streamed.batches(300))
+    xr, xs = xr["sequence"], xs["sequence"]
     assert xr.shape == (300, 4, 60) and torch.equal(xr, xs) and torch.equal(yr, ys)
     assert torch.all(xr.sum(1) == 1)  # one-hot, no N in this data
 
@@ -128,3 +129,121 @@ def test_checkpoint_from_other_settings_is_not_resumed(random_dataset, tmp_path,
     train_model("cnn_25", random_dataset, tmp_path, max_epochs=3, lr=0.001)
     assert "written under other settings" in caplog.text and "resumed" not in caplog.text
     assert len(pd.read_csv(tmp_path / "metrics.tsv", sep="\t")) == 3
+
+
+# --- one engine for every task: regression, track inputs, task subsets, crops, RC augmentation ---
+
+
+def _kmer_regression(tmp_path_factory):
+    """Targets = counts of AGATAAGG and of its reverse complement (so RC augmentation is harmless)."""
+    rng = np.random.default_rng(1)
+    root = tmp_path_factory.mktemp("reg")
+    gata = np.array([0, 2, 0, 3, 0, 0, 2, 2])
+    tatc = 3 - gata[::-1]
+
+    def split(n):
+        X = rng.integers(0, 4, (n, 80), dtype=np.uint8)
+        for i in range(n):
+            for _ in range(rng.integers(0, 4)):
+                pos = rng.integers(0, 72)
+                X[i, pos : pos + 8] = gata if rng.random() < 0.5 else tatc
+        win = np.lib.stride_tricks.sliding_window_view(X, 8, axis=1)
+        count = ((win == gata).all(-1) | (win == tatc).all(-1)).sum(1)
+        y = np.stack([count, -0.5 * count], axis=1).astype(np.float32)
+        return X, y + rng.normal(0, 0.1, y.shape).astype(np.float32)
+
+    save_dataset(
+        root, {"train": split(1500), "valid": split(300), "test": split(300)},
+        {"classes": ["up", "down"], "task": "regression"},
+    )  # fmt: skip
+    return root
+
+
+@pytest.fixture(scope="module")
+def regression_dataset(tmp_path_factory):
+    return _kmer_regression(tmp_path_factory)
+
+
+def test_regression_task_trains_with_mse_and_reports_pearson(regression_dataset, tmp_path):
+    train_model(
+        "deepstarr", regression_dataset, tmp_path, max_epochs=20, patience=20, lr=0.005, l2=0.0, threads=1,
+        rc_augment=True, model_options={"filters": [32, 32, 32, 32], "hidden": [64, 64]},
+    )  # fmt: skip
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["task"] == "regression" and settings["rc_augment"] is True
+    assert "valid_pearson" in pd.read_csv(tmp_path / "metrics.tsv", sep="\t")
+    table = evaluate_run(tmp_path, regression_dataset, tmp_path / "t.tsv", device="cpu", predictions=tmp_path / "p.npy")
+    rows = table.set_index("class")
+    assert list(table.columns[-4:]) == ["n", "pearson", "spearman", "mse"]
+    assert rows.loc["up", "pearson"] > 0.7 and rows.loc["down", "pearson"] > 0.7
+    y_hat = np.load(tmp_path / "p.npy")
+    assert y_hat.shape == (300, 2) and (y_hat < 0).any()  # values, not sigmoid outputs
+
+
+def test_reverse_complement_of_one_hot_and_tracks():
+    from seqcnn.sequence import encode, one_hot
+
+    x = one_hot(torch.as_tensor(np.stack([encode("AACGT"), encode("GGGTA")])))
+    tracks = torch.arange(10, dtype=torch.float32).view(2, 1, 5)
+    out = train_mod.reverse_complement({"sequence": x, "tracks": tracks}, torch.tensor([True, False]))
+    assert torch.equal(out["sequence"][0], one_hot(torch.as_tensor(encode("ACGTT"))[None])[0])
+    assert torch.equal(out["sequence"][1], x[1])
+    assert out["tracks"][0, 0].tolist() == [4, 3, 2, 1, 0] and out["tracks"][1, 0].tolist() == [5, 6, 7, 8, 9]
+
+
+def test_task_subset_and_crop_reach_the_model(random_dataset, tmp_path):
+    train_model("deepbind", random_dataset, tmp_path, max_epochs=2, tasks=["b"], crop=21, threads=1)
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["classes"] == ["b"] and settings["task_index"] == [1] and settings["seq_len"] == 21
+    X, y = load_split(random_dataset, "train")
+    src = BatchSource(X, y[:, [1]], torch.device("cpu"), crop=21)
+    xb, yb = next(src.batches(5))
+    assert xb["sequence"].shape == (5, 4, 21) and yb.shape == (5, 1)
+    # The crop is the central window: codes 19..39 of the 60-bp sequences.
+    assert torch.equal(xb["sequence"].argmax(1), torch.as_tensor(X[:5, 19:40]).long())
+    table = evaluate_run(tmp_path, random_dataset, tmp_path / "t.tsv", device="cpu")
+    assert table["class"].tolist() == ["b", "__macro__"]
+
+
+def test_bad_run_requests_name_what_was_expected(random_dataset, tmp_path):
+    from seqcnn.errors import InputError
+
+    with pytest.raises(InputError, match=r"tasks \['zzz'\]: not in dataset .* \(it has a, b\)"):
+        train_model("deepbind", random_dataset, tmp_path, tasks=["zzz"])
+    with pytest.raises(InputError, match="model 'decode' reads signal tracks, but dataset .* has none"):
+        train_model("decode", random_dataset, tmp_path)
+    with pytest.raises(InputError, match=r"training key crop: expected a length in \[1, 60\], got 61"):
+        train_model("deepbind", random_dataset, tmp_path, crop=61)
+    with pytest.raises(InputError, match="training key optimizer: expected 'adam' or 'rmsprop'"):
+        train_model("deepbind", random_dataset, tmp_path, optimizer="sgd")
+
+
+def test_track_models_learn_from_tracks_and_sequence(tmp_path_factory, tmp_path):
+    """Label = motif present AND signal high: only a model reading both can be right on all four cases."""
+    rng = np.random.default_rng(2)
+    root = tmp_path_factory.mktemp("mm")
+    motif = np.array([0, 1, 2, 3, 3, 2])  # ACGTTG
+
+    def split(n):
+        X = rng.integers(0, 4, (n, 120), dtype=np.uint8)
+        has = rng.random(n) < 0.5
+        X[has, 57:63] = motif
+        open_ = rng.random(n) < 0.5
+        F = rng.normal(0, 0.3, (n, 1, 120)).astype(np.float32)
+        F[open_, 0, 45:75] += 2.0
+        return (X, (has & open_).astype(np.float32)[:, None]), F
+
+    parts = {s: split(n) for s, n in (("train", 1500), ("valid", 300), ("test", 300))}
+    save_dataset(root, {s: p[0] for s, p in parts.items()}, {"classes": ["bound"], "tracks": {"names": ["atac"], "bins": 120}})
+    for s, (_, F) in parts.items():
+        np.save(root / f"{s}.tracks.npy", F)
+    scores = {}
+    for name in ("multimodal", "multimodal_seq", "multimodal_track"):
+        run = tmp_path / name
+        train_model(name, root, run, max_epochs=15, patience=15, lr=0.003, l2=0.0, threads=1, rc_augment=True)
+        table = evaluate_run(run, root, run / "t.tsv", device="cpu")
+        scores[name] = table.set_index("class").loc["bound", "average_precision"]
+    assert json.loads((tmp_path / "multimodal/settings.json").read_text())["inputs"] == ["sequence", "tracks"]
+    assert scores["multimodal"] > 0.9
+    assert scores["multimodal"] > scores["multimodal_seq"] + 0.2
+    assert scores["multimodal"] > scores["multimodal_track"] + 0.2

@@ -69,7 +69,7 @@ TOY = config["toy"]["outdir"]
 GENOME = config["genome"]
 DATASETS = config["datasets"]
 DS_OUT = DATASETS["outdir"]
-DATASET_KINDS = ["peaks", "starr", "decode"]
+DATASET_KINDS = ["peaks", "starr", "decode", "multimodal"]
 
 
 def _from_toy(path):
@@ -99,6 +99,51 @@ def decode_inputs():
     return sorted({_from_toy(p) for p in paths})
 
 
+def multimodal_inputs():
+    return sorted({_from_toy(p) for p in DATASETS["multimodal"]["tracks"].values()})
+
+
+# --- The model zoo: one study = one dataset x several models (results/<study>/) ---
+
+ZOO = config["zoo"]
+ZOO_OUT = ZOO["outdir"]
+ZOO_STUDIES = ZOO["studies"]
+ACTIVE_STUDIES = [s for s in config["studies"] if s in ZOO_STUDIES]
+STUDY_OF_ROOT = {f"{ZOO_OUT}/{s}": s for s in ZOO_STUDIES}
+
+
+def study_runs(study, file):
+    entry = ZOO_STUDIES[study]
+    return [
+        f"{ZOO_OUT}/{study}/runs/{m}/trial{t}/{file}"
+        for m in entry["models"]
+        for t in range(entry.get("trials", 1))
+    ]
+
+
+def study_targets(study):
+    return [
+        f"{ZOO_OUT}/{study}/metrics.tsv",
+        f"{ZOO_OUT}/{study}/figures/comparison.png",
+    ]
+
+
+def run_params(wc):
+    """Keyword arguments of seqcnn.train.train_model for a run under {root}."""
+    training = {k: v for k, v in config["training"].items() if k != "gpu"}
+    study = STUDY_OF_ROOT.get(wc.root)
+    if study is None:
+        return training
+    entry = ZOO_STUDIES[study]
+    return {
+        **training,
+        **(entry.get("training") or {}),
+        "tasks": entry.get("tasks"),
+        "crop": entry.get("crop"),
+        "model_options": (entry.get("model_options") or {}).get(wc.model, {}),
+    }
+
+
 def all_targets():
     targets = []
     if "koo_eddy" in config["studies"]:
@@ -111,22 +156,29 @@ def all_targets():
             for m in PEAK_MODELS
             for t in range(DATASETS["peaks"].get("trials", 1))
         ]
+    for study in ACTIVE_STUDIES:
+        targets += study_targets(study)
     return targets
 
 
 PEAK_MODELS = list(DATASETS["peaks"].get("models") or [])
-RUN_ROOTS = [OUT, *(f"{DS_OUT}/{kind}" for kind in DATASET_KINDS)]
+RUN_ROOTS = [OUT, *(f"{DS_OUT}/{kind}" for kind in DATASET_KINDS), *STUDY_OF_ROOT]
 
 
 wildcard_constraints:
     root="|".join(re.escape(r) for r in RUN_ROOTS),
     model=r"[A-Za-z0-9_]+",
+    study="|".join(re.escape(s) for s in ZOO_STUDIES) or "no-study",
     trial=r"\d+",
 
 
 def dataset_dir(wc):
-    """Dataset a run under {root} trains on: the synthetic one, or the label dataset in {root}."""
-    return DATASET if wc.root == OUT else f"{wc.root}/dataset"
+    """Dataset a run under {root} trains on: the synthetic one, a study's, or the one in {root}."""
+    if wc.root == OUT:
+        return DATASET
+    if wc.root in STUDY_OF_ROOT:
+        return f"{DS_OUT}/{ZOO_STUDIES[STUDY_OF_ROOT[wc.root]]['dataset']}/dataset"
+    return f"{wc.root}/dataset"
 
 
 def dataset_files(wc):

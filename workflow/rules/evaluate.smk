@@ -1,4 +1,5 @@
-# Test-set evaluation: per-class AU-ROC, AU-PR (trapezoid and average precision), recall at 10% FDR.
+# Test-set evaluation: per-task AU-ROC, AU-PR (trapezoid and average precision), recall at 10% FDR for
+# binary tasks; Pearson, Spearman and MSE for regression. Studies gather their runs into metrics.tsv.
 
 
 rule evaluate_model:
@@ -8,6 +9,7 @@ rule evaluate_model:
         settings=f"{ANY_RUN}/settings.json",
     output:
         metrics=f"{ANY_RUN}/test_metrics.tsv",
+        predictions=f"{ANY_RUN}/test_predictions.npy",
     log:
         "{root}/logs/evaluate_model/{model}_trial{trial}.log",
     conda:
@@ -22,3 +24,21 @@ rule evaluate_model:
         device=config["training"]["device"],
     script:
         "../scripts/evaluate_model.py"
+
+
+rule summarize_study:
+    input:
+        tables=lambda wc: study_runs(wc.study, "test_metrics.tsv"),
+    output:
+        tsv=report(
+            f"{ZOO_OUT}/{{study}}/metrics.tsv",
+            caption="../report/study.rst",
+            category="Model zoo",
+            subcategory="{study}",
+        ),
+    log:
+        f"{ZOO_OUT}/{{study}}/logs/summarize_study.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    script:
+        "../scripts/summarize_study.py"

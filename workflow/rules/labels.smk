@@ -73,6 +73,28 @@ rule build_decode_labels:
         "../scripts/build_decode_labels.py"
 
 
+rule build_multimodal_labels:
+    input:
+        peaks=f"{DS_OUT}/peaks/dataset",
+        windows=f"{DS_OUT}/peaks/windows.bed",
+        fasta=genome_fasta(),
+        tracks=multimodal_inputs(),
+    output:
+        dataset=directory(f"{DS_OUT}/multimodal/dataset"),
+    log:
+        f"{DS_OUT}/logs/build_multimodal_labels.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        multimodal=DATASETS["multimodal"],
+        aliases=GENOME.get("aliases") or {},
+    script:
+        "../scripts/build_multimodal_labels.py"
+
+
 rule summarize_datasets:
     input:
         datasets=[f"{DS_OUT}/{kind}/dataset" for kind in DATASET_KINDS],

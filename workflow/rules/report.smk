@@ -77,3 +77,26 @@ rule plot_pool_size:
         "../../envs/seqcnn.yaml"
     script:
         "../scripts/plot_pool_size.py"
+
+
+rule plot_study:
+    input:
+        metrics=f"{ZOO_OUT}/{{study}}/metrics.tsv",
+        predictions=lambda wc: study_runs(wc.study, "test_predictions.npy"),
+        dataset=lambda wc: f"{DS_OUT}/{ZOO_STUDIES[wc.study]['dataset']}/dataset",
+    output:
+        png=report(
+            f"{ZOO_OUT}/{{study}}/figures/comparison.png",
+            caption="../report/study.rst",
+            category="Model zoo",
+            subcategory="{study}",
+        ),
+    log:
+        f"{ZOO_OUT}/{{study}}/logs/plot_study.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    params:
+        study=lambda wc: wc.study,
+        tasks=lambda wc: ZOO_STUDIES[wc.study].get("tasks"),
+    script:
+        "../scripts/plot_study.py"

@@ -22,6 +22,6 @@ rule train_model:
     params:
         dataset=dataset_dir,
         run_dir=lambda wc, output: Path(output.model).parent,
-        training=config["training"],
+        training=run_params,
     script:
         "../scripts/train_model.py"

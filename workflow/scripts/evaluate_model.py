@@ -10,5 +10,6 @@ run_step(
     sm.params.dataset,
     sm.output.metrics,
     device=sm.params.device,
+    predictions=sm.output.predictions,
     log_path=sm.log[0],
 )

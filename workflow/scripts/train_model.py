@@ -4,7 +4,7 @@ from seqcnn.logs import run_step
 from seqcnn.train import train_model
 
 sm = snakemake  # noqa: F821
-training = {k: v for k, v in sm.params.training.items() if k != "gpu"}
+training = dict(sm.params.training)  # config training settings (+ a study's overrides and options)
 run_step(
     train_model,
     sm.wildcards.model,

@@ -16,7 +16,8 @@ import jsonschema
 import yaml
 
 from .errors import InputError
-from .models import MODEL_NAMES, REGISTRY
+from .models import ALL_MODEL_NAMES, MODEL_NAMES, REGISTRY
+from .zoo import ZOO, zoo_options
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -81,6 +82,7 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
                 "only by "
                 "unpooled layers (e.g. cnn_1 layer 1, cnn_1_3 layers 0-2)"
             )
+    check_studies(config)
     fractions = config["synthetic"]["split_fractions"]
     if abs(sum(fractions) - 1.0) > 1e-6:
         raise InputError(
@@ -99,6 +101,53 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             "motifs.tomtom: meme needs the MEME suite's tomtom (or use motifs.tomtom: memelite)"
         )
     check_jaspar_ids(config)
+
+
+#: Studies that are not zoo studies.
+BUILTIN_STUDIES = ("koo_eddy", "toy_datasets")
+
+
+def check_studies(config: dict[str, Any]) -> None:
+    """``studies`` names known studies; every zoo study names known models, options and training keys."""
+    from dataclasses import fields
+
+    from .train import TrainSettings
+
+    zoo = config.get("zoo", {}).get("studies") or {}
+    known = (*BUILTIN_STUDIES, *zoo)
+    for i, name in enumerate(config["studies"]):
+        if name not in known:
+            raise InputError(f"config key studies[{i}]: unknown study {name!r}; expected one of: {', '.join(known)}")
+    training_keys = {f.name for f in fields(TrainSettings)} | set(config["training"])
+    for study, entry in zoo.items():
+        key = f"zoo.studies.{study}"
+        if study in BUILTIN_STUDIES:
+            raise InputError(f"config key {key}: {study!r} is a built-in study name; choose another")
+        for i, name in enumerate(entry["models"]):
+            if name not in ALL_MODEL_NAMES:
+                raise InputError(
+                    f"config key {key}.models[{i}]: unknown model {name!r}; expected one of: "
+                    f"{', '.join(ALL_MODEL_NAMES)}"
+                )
+        for name, options in (entry.get("model_options") or {}).items():
+            if name not in entry["models"]:
+                raise InputError(
+                    f"config key {key}.model_options.{name}: {name!r} is not one of this study's models "
+                    f"({', '.join(entry['models'])})"
+                )
+            known_options = zoo_options(name) if name in ZOO else {}
+            for option in options:
+                if option not in known_options:
+                    raise InputError(
+                        f"config key {key}.model_options.{name}.{option}: unknown option of {name!r}; "
+                        f"expected some of: {', '.join(known_options) or '(none)'}"
+                    )
+        for name in entry.get("training") or {}:
+            if name not in training_keys:
+                raise InputError(
+                    f"config key {key}.training.{name}: unknown training setting; expected one of: "
+                    f"{', '.join(sorted(training_keys))}"
+                )
 
 
 def check_jaspar_ids(config: dict[str, Any]) -> None:

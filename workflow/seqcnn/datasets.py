@@ -5,6 +5,9 @@ A dataset is a directory::
     meta.json            {"classes": [...], "seq_len": L, "splits": {"train": N, ...}, ...}
     <split>.x.npy        (N, L) uint8 base codes (see :mod:`seqcnn.sequence`), 1 byte per base
     <split>.y.npy        (N, T) float32 targets (0/1 for classification)
+    <split>.tracks.npy   optional (N, K, B) float32 signal tracks (named in meta["tracks"])
+
+``meta["task"]`` is ``"binary"`` (default) or ``"regression"``.
 
 ``.npy`` files can be memory-mapped, so a dataset larger than memory streams from disk; small ones are
 loaded whole and moved to the device once.
@@ -85,6 +88,27 @@ def load_split(root: str | os.PathLike, split: str, mmap: bool = False) -> tuple
             raise InputError(f"{p}: split {split!r} not found in dataset {root}")
     mode = "r" if mmap else None
     return np.load(xp, mmap_mode=mode), np.load(yp, mmap_mode=mode)
+
+
+#: Suffix of the optional signal-track arrays, ``<split>.tracks.npy`` beside ``<split>.x.npy``.
+TRACKS_SUFFIX = ".tracks.npy"
+TASK_TYPES = ("binary", "regression")
+
+
+def task_type(meta: dict[str, Any]) -> str:
+    """``"binary"`` or ``"regression"``, from ``meta["task"]`` (older STARR datasets: from their kind)."""
+    task = meta.get("task") or ("regression" if meta.get("kind") == "starr_regression" else "binary")
+    if task not in TASK_TYPES:
+        raise InputError(f"meta.json key task: expected one of {TASK_TYPES}, got {task!r}")
+    return task
+
+
+def load_tracks(root: str | os.PathLike, split: str, mmap: bool = False) -> np.ndarray:
+    """Signal tracks of one split, ``(N, K, B)`` float32; a dataset without them is an :class:`InputError`."""
+    path = Path(root) / f"{split}{TRACKS_SUFFIX}"
+    if not path.exists():
+        raise InputError(f"{path}: signal tracks of split {split!r} not found in dataset {root}")
+    return np.load(path, mmap_mode="r" if mmap else None)
 
 
 def summarize_datasets(

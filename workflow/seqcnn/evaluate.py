@@ -1,14 +1,22 @@
-"""Test-set evaluation of a trained run, written as a self-describing per-class table."""
+"""Evaluation of a trained run on a dataset split, written as a self-describing per-task table.
+
+Binary tasks get AU-ROC, AU-PR (trapezoid and average precision) and recall at 10% FDR; regression outputs
+get Pearson r, Spearman rho and MSE. The predictions are kept beside the table (``<split>_predictions.npy``)
+for figures such as predicted against measured activity.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .datasets import load_meta, load_split
-from .io import write_tsv
-from .metrics import classification_metrics, macro_average
+from .datasets import load_split, load_tracks
+from .io import atomic_path, write_tsv
+from .metrics import classification_metrics, macro_average, regression_metrics
 from .train import load_trained, predict
 
 
@@ -18,31 +26,50 @@ def evaluate_run(
     out_tsv: str | os.PathLike,
     split: str = "test",
     device: str | None = "auto",
+    predictions: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Evaluate ``run_dir``'s best checkpoint on one split of ``dataset_dir``.
+
+    Parameters
+    ----------
+    predictions
+        Where to save the predictions ``(N, T)`` float32 ``.npy`` (default: not saved).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``model, trial, split, class, n_pos, auroc, aupr, average_precision,
-        recall_at_10fdr``; one row per class plus a ``__macro__`` row (unweighted class mean).
+        Binary tasks: columns ``model, trial, split, class, n_pos, auroc, aupr, average_precision,
+        recall_at_10fdr``. Regression: ``model, trial, split, class, n, pearson, spearman, mse``. One row
+        per task plus a ``__macro__`` row (unweighted task mean).
     """
-    import json
-    from pathlib import Path
-
     settings = json.loads((Path(run_dir) / "settings.json").read_text())
+    task = settings.get("task", "binary")
+    inputs = settings.get("inputs", ["sequence"])
     model = load_trained(run_dir, device=device)
     X, y = load_split(dataset_dir, split)
-    y_hat = predict(model, X, device=device)
-    per_class = classification_metrics(y, y_hat, load_meta(dataset_dir)["classes"])
-    macro = {
-        "class": "__macro__",
-        "n_pos": int(per_class["n_pos"].sum()),
-        **macro_average(per_class),
-    }
-    table = pd.concat([per_class, pd.DataFrame([macro])], ignore_index=True)
+    if settings.get("task_index") is not None:
+        y = y[:, settings["task_index"]]
+    tracks = load_tracks(dataset_dir, split) if "tracks" in inputs else None
+    y_hat = predict(
+        model,
+        X if "sequence" in inputs else None,
+        device=device,
+        tracks=tracks,
+        task=task,
+        crop=settings.get("crop"),
+    )
+    if task == "regression":
+        per_task = regression_metrics(y, y_hat, settings["classes"])
+        macro = {"class": "__macro__", "n": int(len(y)), **macro_average(per_task)}
+    else:
+        per_task = classification_metrics(y, y_hat, settings["classes"])
+        macro = {"class": "__macro__", "n_pos": int(per_task["n_pos"].sum()), **macro_average(per_task)}
+    table = pd.concat([per_task, pd.DataFrame([macro])], ignore_index=True)
     table.insert(0, "split", split)
     table.insert(0, "trial", settings["trial"])
     table.insert(0, "model", settings["model"])
+    if predictions is not None:
+        with atomic_path(predictions) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, y_hat.astype(np.float32))
     write_tsv(table, out_tsv, float_format="%.6f")
     return table

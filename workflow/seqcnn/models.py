@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import InputError
+from .zoo import ZOO, ZOO_INPUTS, build_zoo_model
 
 
 def same_pool_padding(length: int, size: int, stride: int) -> tuple[int, int, int]:
@@ -114,6 +115,8 @@ class KooEddyCNN(nn.Module):
         super().__init__()
         self.spec = spec
         self.l1 = spec.l1
+        self.inputs = ("sequence",)
+        self.paper_name = spec.paper_name
         strides = spec.pool_strides or (None,) * len(spec.filters)
         blocks, in_ch, length = [], 4, seq_len
         for f, w, p, s in zip(spec.filters, spec.widths, spec.pools, strides, strict=True):
@@ -198,20 +201,49 @@ REGISTRY: dict[str, ConvSpec] = {
     "cnn_1_3": ConvSpec((30, 128, 128), (19, 5, 5), (1, 1, 100), paper_name="CNN-1-3"),
 }
 
+#: The Koo & Eddy models (the Table 1 study).
 MODEL_NAMES = tuple(REGISTRY)
+#: Every model a study may name: Koo & Eddy's and the zoo's (:mod:`seqcnn.zoo`).
+ALL_MODEL_NAMES = (*MODEL_NAMES, *ZOO)
 
 
-def build_model(name: str, n_classes: int = 12, seq_len: int = 200, **kwargs) -> KooEddyCNN:
-    """Build a registered model by code name.
+def build_model(
+    name: str, n_classes: int = 12, seq_len: int = 200, n_tracks: int = 0, **kwargs
+) -> nn.Module:
+    """Build a registered model by name.
+
+    Parameters
+    ----------
+    name
+        A name from :data:`ALL_MODEL_NAMES`.
+    n_classes
+        Outputs ``T``.
+    seq_len
+        Input length (bins for a model that reads binned tracks only).
+    n_tracks
+        Signal tracks the model reads beside (or instead of) the sequence.
+    **kwargs
+        Architecture options (zoo models) or BatchNorm settings (Koo & Eddy models).
 
     Raises
     ------
     InputError
         For an unknown name, listing the known ones.
     """
-    if name not in REGISTRY:
-        raise InputError(f"unknown model {name!r}; expected one of: {', '.join(MODEL_NAMES)}")
-    return KooEddyCNN(REGISTRY[name], n_classes=n_classes, seq_len=seq_len, **kwargs)
+    if name in REGISTRY:
+        return KooEddyCNN(REGISTRY[name], n_classes=n_classes, seq_len=seq_len, **kwargs)
+    if name in ZOO:
+        return build_zoo_model(name, n_outputs=n_classes, seq_len=seq_len, n_tracks=n_tracks, **kwargs)
+    raise InputError(f"unknown model {name!r}; expected one of: {', '.join(ALL_MODEL_NAMES)}")
+
+
+def model_inputs(name: str) -> tuple[str, ...]:
+    """What a model reads: ``("sequence",)``, ``("tracks",)`` or ``("sequence", "tracks")``."""
+    if name in REGISTRY:
+        return ("sequence",)
+    if name in ZOO:
+        return ZOO_INPUTS[name]
+    raise InputError(f"unknown model {name!r}; expected one of: {', '.join(ALL_MODEL_NAMES)}")
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .datasets import SPLITS, save_dataset
+from .datasets import SPLITS, TRACKS_SUFFIX, save_dataset
 from .errors import InputError
 from .genome import (
     Blacklist,
@@ -44,8 +44,6 @@ log = logging.getLogger("seqcnn.starr")
 
 #: Normalisations of the DECODE track features.
 NORMALIZATIONS = ("none", "log1p", "zscore")
-#: Suffix of the DECODE track feature arrays, ``<split>.tracks.npy`` beside ``<split>.x.npy``.
-TRACKS_SUFFIX = ".tracks.npy"
 
 PathLike = str | os.PathLike
 
@@ -501,6 +499,7 @@ def build_starr_regression_dataset(
     summary_df = pd.DataFrame(summary, columns=["metric", "split", "task", "reason", "value"])
     meta = {
         "kind": "starr_regression",
+        "task": "regression",
         "classes": names,
         "target": "log2((RNA + pseudocount) / (input + pseudocount))",
         "window": window,
@@ -764,6 +763,7 @@ def build_decode_dataset(
     summary_df = pd.DataFrame(summary, columns=["metric", "split", "task", "reason", "value"])
     meta = {
         "kind": "decode_classification",
+        "task": "binary",
         "classes": [label],
         "window": window,
         "min_log10q": min_log10q,
@@ -791,3 +791,145 @@ def build_decode_dataset(
     _write_outputs(out_dir, parts, meta, windows, summary_df, extra)
     log.info("%s: %d DECODE windows (%d positives), dropped %s", out_dir, len(windows), len(starts), dropped)
     return meta
+
+
+# ----------------------------------------------------------------------------------------------------
+# Sequence + signal tracks (multi-modal binding prediction)
+# ----------------------------------------------------------------------------------------------------
+
+
+def build_multimodal_dataset(
+    peak_dataset: PathLike,
+    windows_bed: PathLike,
+    chrom_sizes: PathLike | Mapping[str, int],
+    tracks: Mapping[str, PathLike],
+    out_dir: PathLike,
+    *,
+    tasks: Sequence[str] | None = None,
+    bin_size: int = 1,
+    normalization: str = "log1p",
+    clip_quantile: float | None = 0.999,
+    aliases: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Add signal tracks (e.g. chromatin accessibility) to the windows of a peak dataset.
+
+    The seed's multi-modal network predicts binding from sequence and accessibility together: the track says
+    whether something can bind, the sequence says what. Each window of ``peak_dataset`` keeps its sequence
+    codes and labels (optionally only ``tasks``), and gains ``(K, window // bin_size)`` track values, the
+    bigWig mean per bin (per base with ``bin_size`` 1), as ``log1p`` clipped at the train split's
+    ``clip_quantile`` (spec section 8b), ``none`` or train-split ``zscore``.
+
+    Parameters
+    ----------
+    peak_dataset
+        Dataset directory written by :func:`seqcnn.labels.build_peak_dataset`.
+    windows_bed
+        Its windows BED (chrom, start, end, name, split, label; in dataset order).
+    chrom_sizes
+        The genome's chromosome sizes (path or mapping).
+    tracks
+        Track name -> bigWig path, in channel order.
+    out_dir
+        Output dataset directory (replaced as a whole).
+    tasks
+        Keep these classes of the peak dataset (default: all).
+
+    Returns
+    -------
+    dict
+        The written ``meta.json``.
+
+    Raises
+    ------
+    InputError
+        An unknown task, a bad setting, a windows BED that does not match the dataset, or a bigWig that
+        is missing, unreadable or lacks a chromosome holding windows. Nothing is written then.
+    """
+    from .datasets import load_meta, load_split
+
+    peak_dataset, out_dir = Path(peak_dataset), Path(out_dir)
+    meta = load_meta(peak_dataset)
+    if not tracks:
+        raise InputError("config key tracks: expected at least one track name -> bigWig path")
+    if normalization not in NORMALIZATIONS:
+        raise InputError(f"config key normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
+    window = int(meta["seq_len"])
+    _check_window(window, bin_size)
+    classes = list(meta["classes"])
+    tasks = list(tasks) if tasks else classes
+    unknown = [t for t in tasks if t not in classes]
+    if unknown:
+        raise InputError(f"config key tasks: {unknown} not in {peak_dataset} (it has {', '.join(classes)})")
+    cols = [classes.index(t) for t in tasks]
+    bed = pd.read_csv(windows_bed, sep="\t", comment="#", header=None, usecols=[0, 1, 4], dtype={0: str})
+    bed.columns = ["chrom", "start", "split"]
+    sizes = dict(chrom_sizes) if isinstance(chrom_sizes, Mapping) else read_chrom_sizes(chrom_sizes)
+    track_names = list(tracks)
+    parts, feats = {}, {}
+    with _BigWigs({t: Path(tracks[t]) for t in track_names}, sizes, aliases) as bws:
+        bws.require(pd.unique(bed["chrom"]))
+        for split, n in meta["splits"].items():
+            rows = bed[bed["split"] == split]
+            if len(rows) != n:
+                raise InputError(
+                    f"{windows_bed}: {len(rows)} windows of split {split!r}, but {peak_dataset} holds {n} "
+                    "(expected the windows BED written with that dataset)"
+                )
+            X, y = load_split(peak_dataset, split)
+            parts[split] = (X, y[:, cols])
+            chroms, starts = rows["chrom"].to_numpy(object), rows["start"].to_numpy(np.int64)
+            feats[split] = track_features(bws, track_names, chroms, starts, window, bin_size)
+    stats: dict[str, Any] = {}
+    train = feats.get("train")
+    if normalization == "log1p":
+        feats = {k: np.log1p(np.maximum(v, 0.0)) for k, v in feats.items()}
+        if clip_quantile is not None and train is not None and len(train):
+            cap = np.quantile(feats["train"], clip_quantile, axis=(0, 2))
+            feats = {k: np.minimum(v, cap[None, :, None]) for k, v in feats.items()}
+            stats = {t: {"clip": float(c)} for t, c in zip(track_names, cap, strict=True)}
+    elif normalization == "zscore":
+        if train is None or not len(train):
+            raise InputError("normalization 'zscore' needs train windows; every window is held out")
+        mean, std = train.mean(axis=(0, 2), dtype=np.float64), train.std(axis=(0, 2), dtype=np.float64)
+        std = np.where(std > 0, std, 1.0)
+        feats = {k: (v - mean[None, :, None]) / std[None, :, None] for k, v in feats.items()}
+        stats = {t: {"mean": float(m), "std": float(s)} for t, m, s in zip(track_names, mean, std, strict=True)}
+    extra = {f"{k}{TRACKS_SUFFIX}": np.ascontiguousarray(v, dtype=np.float32) for k, v in feats.items()}
+    out_meta = {
+        **{k: v for k, v in meta.items() if k not in ("splits", "seq_len")},
+        "kind": "multimodal_classification",
+        "task": "binary",
+        "classes": tasks,
+        "source_dataset": str(peak_dataset),
+        "tracks": {
+            "file_suffix": TRACKS_SUFFIX,
+            "shape": "(N, tracks, bins)",
+            "names": track_names,
+            "paths": {t: str(tracks[t]) for t in track_names},
+            "bin_size": bin_size,
+            "bins": window // bin_size,
+            "normalization": normalization,
+            "train_stats": stats,
+        },
+    }
+    summary = [("windows", s, "", len(p[1])) for s, p in parts.items()]
+    summary += [("positives", s, t, int(p[1][:, i].sum())) for s, p in parts.items() for i, t in enumerate(tasks)]
+    summary += [
+        ("track_mean", s, t, float(feats[s][:, i].mean()) if len(feats[s]) else np.nan)
+        for s in parts
+        for i, t in enumerate(track_names)
+    ]
+    windows = bed.assign(end=bed["start"] + window)[["chrom", "start", "end", "split"]]
+    with atomic_dir(out_dir) as tmp:
+        save_dataset(tmp, parts, out_meta)
+        for name, arr in extra.items():
+            with open(tmp / name, "wb") as fh:
+                np.save(fh, arr)
+        with open(tmp / "windows.bed", "w") as fh:
+            fh.write("#" + "\t".join(windows.columns) + "\n")
+            windows.to_csv(fh, sep="\t", index=False, header=False)
+        write_tsv(
+            pd.DataFrame(summary, columns=["metric", "split", "name", "value"]), tmp / "summary.tsv", float_format="%.6g"
+        )
+    log.info("%s: %d windows x %d task(s) with tracks %s", out_dir, len(bed), len(tasks), track_names)
+    return load_meta(out_dir)

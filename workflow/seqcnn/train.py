@@ -1,8 +1,12 @@
 """Training engine, separate from the models.
 
-One loop for every registered model: Adam, binary cross-entropy on clipped sigmoid outputs plus L2 (and
-a model's own L1) on its penalised parameters, early stopping on the validation loss with the best
-checkpoint restored (Koo & Eddy 2019, spec section 3).
+One loop for every registered model and task: multi-task binary classification (cross-entropy on clipped
+sigmoid outputs), multi-output regression (squared error summed over outputs, as DeepSTARR's per-task MSE
+losses) and models over binned signal tracks (DECODE) or sequence plus tracks (multi-modal), all with Adam or
+RMSprop, L2 (and a model's own L1) on its penalised parameters, optional reverse-complement augmentation,
+and early stopping on the validation loss with the best checkpoint restored (Koo & Eddy 2019, spec
+section 3). What a model reads is declared by its ``inputs`` attribute: ``("sequence",)``, ``("tracks",)``
+or ``("sequence", "tracks")``; the dataset's ``meta.json`` says whether the targets are binary or real.
 
 Data stay where they are cheapest to batch from. Small datasets (the synthetic one is 5 MB of codes) are
 moved to the device once and one-hot encoded there per batch, so the loop is bound by the model's
@@ -28,10 +32,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .datasets import load_meta, load_split
+from .datasets import load_meta, load_split, load_tracks, task_type
+from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
-from .metrics import classification_metrics, macro_average
-from .models import build_model
+from .metrics import classification_metrics, macro_average, regression_metrics
+from .models import build_model, model_inputs
 from .sequence import one_hot
 
 log = logging.getLogger("seqcnn.train")
@@ -54,6 +59,13 @@ class TrainSettings:
     l2: float = 1e-6
     prob_clip: float = 1e-7
     eval_batch_size: int = 1000
+    optimizer: str = "adam"
+    rmsprop_alpha: float = 0.99
+    rc_augment: bool = False
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise InputError(f"training key optimizer: expected 'adam' or 'rmsprop', got {self.optimizer!r}")
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
@@ -69,56 +81,122 @@ def trial_seed(base_seed: int, trial: int) -> int:
 
 
 class BatchSource:
-    """Shuffled mini-batches of one-hot sequences and targets from a dataset split.
+    """Shuffled mini-batches of model inputs and targets from a dataset split.
 
     Parameters
     ----------
     X
-        ``(N, L)`` uint8 codes (array or memmap).
+        ``(N, L)`` uint8 codes (array or memmap), or ``None`` for a model that reads tracks only.
     y
         ``(N, T)`` targets.
     device
         Where batches are delivered.
     resident
         Keep the whole split on ``device`` (default: when it is small enough).
+    tracks
+        ``(N, K, B)`` float32 signal tracks, or ``None`` for a sequence-only model.
+    crop
+        Keep the central ``crop`` positions of each sequence (and of per-base tracks); ``None`` keeps all.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, device: torch.device, resident=None):
-        self.n = len(X)
+    def __init__(
+        self,
+        X: np.ndarray | None,
+        y: np.ndarray,
+        device: torch.device,
+        resident: bool | None = None,
+        tracks: np.ndarray | None = None,
+        crop: int | None = None,
+    ):
+        self.n = len(y)
         self.device = device
-        nbytes = X.nbytes + y.nbytes
+        self.window = _crop_window(X.shape[1] if X is not None else None, crop)
+        parts = {"X": X, "tracks": tracks}
+        nbytes = y.nbytes + sum(a.nbytes for a in parts.values() if a is not None)
         self.resident = nbytes <= RESIDENT_BYTES if resident is None else resident
-        if self.resident:
+        self.arrays: dict[str, Any] = {}
+        for key, arr in parts.items():
+            if arr is None:
+                continue
+            if self.window is not None and (key == "X" or arr.shape[-1] == X.shape[1]):
+                arr = arr[..., self.window]
             # np.array copies out of a (read-only) memmap before the one transfer to the device.
-            self.X = torch.from_numpy(np.array(X, dtype=np.uint8)).to(device)
-            self.y = torch.from_numpy(np.array(y, dtype=np.float32)).to(device)
-        else:
-            self.X, self.y = X, y
+            self.arrays[key] = torch.from_numpy(np.array(arr)).to(device) if self.resident else arr
+        self.y = torch.from_numpy(np.array(y, dtype=np.float32)).to(device) if self.resident else y
+
+    def _take(self, key: str, idx: torch.Tensor) -> torch.Tensor:
+        arr = self.arrays[key]
+        if self.resident:
+            return arr[idx]
+        # Sorted reads are sequential on a memmap; the order within a batch is irrelevant.
+        return torch.from_numpy(np.asarray(arr[np.sort(idx.numpy())])).to(self.device, non_blocking=True)
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None):
-        """Yield ``(x (B, 4, L) float, y (B, T) float)``; shuffled when a generator is given."""
-        if generator is not None:
-            order = torch.randperm(self.n, generator=generator)
-        else:
-            order = torch.arange(self.n)
+        """Yield ``(inputs, y)``: a dict with ``sequence`` (B, 4, L) one-hot and/or ``tracks`` (B, K, ·)
+        float tensors, and targets (B, T); shuffled when a generator is given."""
+        order = torch.randperm(self.n, generator=generator) if generator is not None else torch.arange(self.n)
         if self.resident:
             order = order.to(self.device)
         for start in range(0, self.n, batch_size):
             idx = order[start : start + batch_size]
+            inputs = {}
+            if "X" in self.arrays:
+                inputs["sequence"] = one_hot(self._take("X", idx))
+            if "tracks" in self.arrays:
+                inputs["tracks"] = self._take("tracks", idx).float()
             if self.resident:
-                xb, yb = self.X[idx], self.y[idx]
+                yb = self.y[idx]
             else:
-                # Sorted reads are sequential on a memmap; the order within a batch is irrelevant.
-                sel = np.sort(idx.numpy())
-                xb = torch.from_numpy(np.asarray(self.X[sel])).to(self.device, non_blocking=True)
-                yb = torch.from_numpy(np.asarray(self.y[sel], dtype=np.float32)).to(self.device)
-            yield one_hot(xb), yb
+                yb = torch.from_numpy(np.asarray(self.y[np.sort(idx.numpy())], dtype=np.float32))
+                yb = yb.to(self.device)
+            yield inputs, yb
+
+
+def _crop_window(length: int | None, crop: int | None) -> slice | None:
+    if crop is None or length is None or crop == length:
+        return None
+    if not 0 < crop <= length:
+        raise InputError(f"training key crop: expected a length in [1, {length}], got {crop}")
+    start = (length - crop) // 2
+    return slice(start, start + crop)
+
+
+def reverse_complement(inputs: dict[str, torch.Tensor], mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Reverse-complement the rows selected by ``mask`` (B,) bool.
+
+    One-hot ACGT reversed along both axes is the reverse complement (A<->T, C<->G, positions reversed);
+    tracks are reversed along positions.
+    """
+    out = {}
+    for key, x in inputs.items():
+        flipped = x.flip((1, 2)) if key == "sequence" else x.flip(-1)
+        out[key] = torch.where(mask.view(-1, *([1] * (x.dim() - 1))), flipped, x)
+    return out
+
+
+def _call(model: nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    return model(*(inputs[k] for k in getattr(model, "inputs", ("sequence",))))
 
 
 def bce_loss(logits: torch.Tensor, y: torch.Tensor, clip: float) -> torch.Tensor:
     """Binary cross-entropy on sigmoid outputs clipped to ``[clip, 1 - clip]``; mean over all."""
     p = torch.sigmoid(logits).clamp(clip, 1.0 - clip)
     return -(y * torch.log(p) + (1.0 - y) * torch.log1p(-p)).mean()
+
+
+def mse_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per output, summed over outputs (DeepSTARR: MSE(Dev) + MSE(Hk))."""
+    return ((y_hat - y) ** 2).mean(dim=0).sum()
+
+
+def task_loss(out: torch.Tensor, y: torch.Tensor, task: str, settings: TrainSettings) -> torch.Tensor:
+    """The loss of a ``binary`` or ``regression`` task."""
+    return mse_loss(out, y) if task == "regression" else bce_loss(out, y, settings.prob_clip)
+
+
+def output_transform(out: torch.Tensor, task: str) -> torch.Tensor:
+    """Sigmoid for binary tasks; regression outputs are the values."""
+    return out if task == "regression" else torch.sigmoid(out)
 
 
 def penalty(model: nn.Module, l2: float) -> torch.Tensor:
@@ -133,27 +211,54 @@ def penalty(model: nn.Module, l2: float) -> torch.Tensor:
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, X, batch_size: int = 1000, device: str | torch.device | None = None
+    model: nn.Module,
+    X,
+    batch_size: int = 1000,
+    device: str | torch.device | None = None,
+    tracks=None,
+    task: str = "binary",
+    crop: int | None = None,
 ) -> np.ndarray:
-    """Sigmoid outputs of ``model`` on codes ``X`` ``(N, L)``: ``(N, T)`` float32, eval mode."""
+    """Outputs of ``model`` (sigmoid for binary tasks) in eval mode: ``(N, T)`` float32.
+
+    Parameters
+    ----------
+    X
+        ``(N, L)`` codes, or ``None`` for a track-only model.
+    tracks
+        ``(N, K, B)`` tracks for models that read them.
+    """
     device = pick_device(device)
     model = model.to(device).eval()
-    out = []
-    for start in range(0, len(X), batch_size):
-        xb = torch.as_tensor(np.asarray(X[start : start + batch_size])).to(device)
-        out.append(torch.sigmoid(model(one_hot(xb))).float().cpu())
+    wanted = getattr(model, "inputs", ("sequence",))
+    source = BatchSource(
+        X if "sequence" in wanted else None,
+        np.zeros((len(X) if X is not None else len(tracks), 0), dtype=np.float32),
+        device,
+        resident=False,
+        tracks=tracks if "tracks" in wanted else None,
+        crop=crop,
+    )
+    out = [output_transform(_call(model, xb), task).float().cpu() for xb, _ in source.batches(batch_size)]
     return torch.cat(out).numpy()
 
 
+def _monitor(task: str, y: np.ndarray, y_hat: np.ndarray) -> tuple[str, float]:
+    """The validation score logged each epoch: macro auROC, or mean Pearson r for regression."""
+    if task == "regression":
+        return "pearson", float(regression_metrics(y, y_hat)["pearson"].mean())
+    return "auroc", macro_average(classification_metrics(y, y_hat))["auroc"]
+
+
 @torch.no_grad()
-def evaluate_loss(model: nn.Module, source: BatchSource, settings: TrainSettings):
+def evaluate_loss(model: nn.Module, source: BatchSource, settings: TrainSettings, task: str = "binary"):
     """Validation loss (inference mode, penalty included) and predictions ``(N, T)``."""
     model.eval()
     total, preds, ys = 0.0, [], []
     for xb, yb in source.batches(settings.eval_batch_size):
-        logits = model(xb)
-        total += bce_loss(logits, yb, settings.prob_clip).item() * len(xb)
-        preds.append(torch.sigmoid(logits).float().cpu())
+        out = _call(model, xb)
+        total += task_loss(out, yb, task, settings).item() * len(yb)
+        preds.append(output_transform(out, task).float().cpu())
         ys.append(yb.cpu())
     loss = total / source.n + penalty(model, settings.l2).item()
     return loss, torch.cat(ys).numpy(), torch.cat(preds).numpy()
@@ -165,13 +270,14 @@ def train_epoch(
     source: BatchSource,
     settings: TrainSettings,
     generator: torch.Generator | None,
+    task: str = "binary",
 ) -> tuple[float, float]:
     """One pass over ``source`` in shuffled mini-batches.
 
     Returns
     -------
     tuple of float
-        Mean training BCE (without the penalty) and wall seconds.
+        Mean training loss (without the penalty) and wall seconds.
     """
     model.train()
     device = next(model.parameters()).device
@@ -179,11 +285,14 @@ def train_epoch(
     # Accumulated on the device: a .item() per step would synchronise a GPU every batch.
     running = torch.zeros((), device=device)
     for xb, yb in source.batches(settings.batch_size, generator):
+        if settings.rc_augment:
+            flip = torch.rand(len(yb), generator=generator) < 0.5
+            xb = reverse_complement(xb, flip.to(yb.device))
         optimizer.zero_grad(set_to_none=True)
-        loss = bce_loss(model(xb), yb, settings.prob_clip)
+        loss = task_loss(_call(model, xb), yb, task, settings)
         (loss + penalty(model, settings.l2)).backward()
         optimizer.step()
-        running += loss.detach() * len(xb)
+        running += loss.detach() * len(yb)
     total = running.item()  # synchronises, so the timing covers all queued work
     return total / source.n, time.perf_counter() - t0
 
@@ -202,6 +311,81 @@ def _set_rng_state(gen: torch.Generator, state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    """Adam (lr, beta1, beta2, eps) or RMSprop (lr, alpha = ``rmsprop_alpha``, eps)."""
+    if settings.optimizer == "rmsprop":
+        return torch.optim.RMSprop(
+            model.parameters(), lr=settings.lr, alpha=settings.rmsprop_alpha, eps=settings.adam_eps
+        )
+    return torch.optim.Adam(
+        model.parameters(), lr=settings.lr, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps
+    )
+
+
+def resolve_run(
+    model_name: str,
+    dataset_dir: str | os.PathLike,
+    tasks: list[str] | None = None,
+    crop: int | None = None,
+    model_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a run on ``dataset_dir`` trains: task type, classes, input shapes and model options.
+
+    Raises
+    ------
+    InputError
+        A task missing from the dataset, a model that needs tracks on a dataset without them, or a bad crop.
+    """
+    meta = load_meta(dataset_dir)
+    classes = list(meta["classes"])
+    if tasks:
+        missing = [t for t in tasks if t not in classes]
+        if missing:
+            raise InputError(
+                f"tasks {missing}: not in dataset {dataset_dir} (it has {', '.join(map(str, classes))})"
+            )
+    inputs = model_inputs(model_name)
+    track_meta = meta.get("tracks") or {}
+    if "tracks" in inputs and not track_meta:
+        raise InputError(
+            f"model {model_name!r} reads signal tracks, but dataset {dataset_dir} has none "
+            "(expected a dataset built with tracks, e.g. decode or multimodal)"
+        )
+    seq_len = int(meta["seq_len"])
+    length = int(track_meta["bins"]) if inputs == ("tracks",) else (crop or seq_len)
+    _crop_window(seq_len, crop)
+    return {
+        "task": task_type(meta),
+        "classes": list(tasks) if tasks else classes,
+        "task_index": [classes.index(t) for t in tasks] if tasks else None,
+        "inputs": list(inputs),
+        "seq_len": length,
+        "crop": crop,
+        "n_tracks": len(track_meta.get("names", [])) if "tracks" in inputs else 0,
+        "model_options": dict(model_options or {}),
+    }
+
+
+def _source(dataset_dir, split: str, spec: dict[str, Any], device, resident, mmap: bool = True) -> BatchSource:
+    X, y = load_split(dataset_dir, split, mmap=mmap)
+    if spec["task_index"] is not None:
+        y = np.asarray(y)[:, spec["task_index"]]
+    tracks = load_tracks(dataset_dir, split, mmap=mmap) if "tracks" in spec["inputs"] else None
+    X = X if "sequence" in spec["inputs"] else None
+    return BatchSource(X, y, device, resident, tracks=tracks, crop=spec["crop"])
+
+
+def build_run_model(model_name: str, spec: dict[str, Any]) -> nn.Module:
+    """The model of a resolved run (see :func:`resolve_run`)."""
+    return build_model(
+        model_name,
+        n_classes=len(spec["classes"]),
+        seq_len=spec["seq_len"],
+        n_tracks=spec["n_tracks"],
+        **spec["model_options"],
+    )
+
+
 def train_model(
     model_name: str,
     dataset_dir: str | os.PathLike,
@@ -211,6 +395,9 @@ def train_model(
     device: str | None = "auto",
     threads: int | None = None,
     resident: bool | None = None,
+    tasks: list[str] | None = None,
+    crop: int | None = None,
+    model_options: dict[str, Any] | None = None,
     **settings_kwargs: Any,
 ) -> dict[str, Any]:
     """Train one registered model on one dataset; resume from ``run_dir/checkpoint.pt`` if present.
@@ -218,7 +405,7 @@ def train_model(
     Parameters
     ----------
     model_name
-        Registry name (see :data:`seqcnn.models.MODEL_NAMES`).
+        Registry name (see :data:`seqcnn.models.ALL_MODEL_NAMES`).
     dataset_dir
         Dataset directory (:mod:`seqcnn.datasets`) with train and valid splits.
     run_dir
@@ -233,6 +420,12 @@ def train_model(
         CPU threads for torch (default: leave torch's setting).
     resident
         Force data on the device (True) or streaming (False); default decides by size.
+    tasks
+        Train on these dataset classes only (default: all), e.g. one TF for DeepBind.
+    crop
+        Central window of each sequence the model sees (default: all of it), e.g. 101 bp for DeepBind.
+    model_options
+        Architecture options passed to the model's constructor (e.g. smaller layers).
     **settings_kwargs
         Fields of :class:`TrainSettings`.
 
@@ -247,22 +440,17 @@ def train_model(
     if threads:
         torch.set_num_threads(int(threads))
     dev = pick_device(device)
-    meta = load_meta(dataset_dir)
-    n_classes, seq_len = len(meta["classes"]), int(meta["seq_len"])
+    spec = resolve_run(model_name, dataset_dir, tasks, crop, model_options)
+    task = spec["task"]
     run_seed = trial_seed(seed, trial)
 
     torch.manual_seed(run_seed)
-    model = build_model(model_name, n_classes=n_classes, seq_len=seq_len).to(dev)
-    optimizer = torch.optim.Adam(
-        model.parameters(),
-        lr=settings.lr,
-        betas=(settings.beta1, settings.beta2),
-        eps=settings.adam_eps,
-    )
+    model = build_run_model(model_name, spec).to(dev)
+    optimizer = make_optimizer(model, settings)
     gen = torch.Generator().manual_seed(run_seed)
 
-    train_src = BatchSource(*load_split(dataset_dir, "train", mmap=True), dev, resident)
-    valid_src = BatchSource(*load_split(dataset_dir, "valid", mmap=True), dev, resident)
+    train_src = _source(dataset_dir, "train", spec, dev, resident)
+    valid_src = _source(dataset_dir, "valid", spec, dev, resident)
 
     resolved = {
         "model": model_name,
@@ -270,13 +458,14 @@ def train_model(
         "base_seed": int(seed),
         "seed": run_seed,
         "dataset": str(dataset_dir),
-        "classes": meta["classes"],
-        "n_classes": n_classes,
-        "seq_len": seq_len,
+        **spec,
+        "n_classes": len(spec["classes"]),
         "device": str(dev),
         "resident": train_src.resident,
         "torch": torch.__version__,
         "n_parameters": sum(p.numel() for p in model.parameters()),
+        "n_train": train_src.n,
+        "n_valid": valid_src.n,
         **asdict(settings),
     }
     write_json(resolved, run_dir / "settings.json")
@@ -300,11 +489,13 @@ def train_model(
         log.info("resumed %s trial %d from its checkpoint: %d epoch(s) done", model_name, trial, len(history))
 
     log.info(
-        "training %s trial %d (seed %d) on %s: %d train / %d valid sequences, %d parameters",
+        "training %s trial %d (seed %d) on %s: %s task(s) %s, %d train / %d valid sequences, %d parameters",
         model_name,
         trial,
         run_seed,
         dev,
+        task,
+        ",".join(map(str, spec["classes"])),
         train_src.n,
         valid_src.n,
         resolved["n_parameters"],
@@ -313,9 +504,9 @@ def train_model(
     for epoch in range(len(history), settings.max_epochs):
         if history and len(history) - 1 - best_epoch >= settings.patience:
             break
-        train_loss, epoch_seconds = train_epoch(model, optimizer, train_src, settings, gen)
-        valid_loss, yv, pv = evaluate_loss(model, valid_src, settings)
-        valid_auroc = macro_average(classification_metrics(yv, pv))["auroc"]
+        train_loss, epoch_seconds = train_epoch(model, optimizer, train_src, settings, gen, task)
+        valid_loss, yv, pv = evaluate_loss(model, valid_src, settings, task)
+        monitor, score = _monitor(task, yv, pv)
         improved = valid_loss <= best_loss
         if improved:
             best_loss, best_epoch = valid_loss, epoch
@@ -325,18 +516,19 @@ def train_model(
                 "epoch": epoch,
                 "train_loss": train_loss,
                 "valid_loss": valid_loss,
-                "valid_auroc": valid_auroc,
+                f"valid_{monitor}": score,
                 "best": improved,
                 "train_seconds": epoch_seconds,
                 "train_seq_per_s": train_src.n / epoch_seconds,
             }
         )
         log.info(
-            "epoch %3d  train %.4f  valid %.4f  auroc %.4f%s  %.1f s (%.0f seq/s)",
+            "epoch %3d  train %.4f  valid %.4f  %s %.4f%s  %.1f s (%.0f seq/s)",
             epoch,
-            history[-1]["train_loss"],
+            train_loss,
             valid_loss,
-            valid_auroc,
+            monitor,
+            score,
             "  *" if improved else "",
             epoch_seconds,
             train_src.n / epoch_seconds,
@@ -382,7 +574,13 @@ def load_trained(run_dir: str | os.PathLike, device: str | None = "auto") -> nn.
 
     run_dir = Path(run_dir)
     settings = json.loads((run_dir / "settings.json").read_text())
-    model = build_model(settings["model"], n_classes=settings["n_classes"], seq_len=settings["seq_len"])
+    spec = {
+        "classes": settings["classes"],
+        "seq_len": settings["seq_len"],
+        "n_tracks": settings.get("n_tracks", 0),
+        "model_options": settings.get("model_options") or {},
+    }
+    model = build_run_model(settings["model"], spec)
     state = torch.load(run_dir / "model.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     return model.to(pick_device(device)).eval()

@@ -7,8 +7,10 @@ bound epochs are interleaved and the median of each is reported, so machine nois
 
     python benchmarks/bench_training.py                      # CNN-25 and CNN-1, synthetic dataset
     python benchmarks/bench_training.py --models cnn_25 --repeats 5 --device cuda
-    python benchmarks/bench_training.py --models deepstarr --dataset results/toy/starr/dataset --batch-size 128
-    python benchmarks/bench_training.py --models basset --dataset results/toy/peaks/dataset --batch-size 128
+    python benchmarks/bench_training.py --models deepstarr \
+        --dataset results/toy/starr/dataset --batch-size 128
+    python benchmarks/bench_training.py --models basset \
+        --dataset results/toy/peaks/dataset --batch-size 128
 
 Any registered model on any dataset: binary or regression targets, sequence and/or track inputs.
 

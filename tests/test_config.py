@@ -92,3 +92,24 @@ def test_missing_tomtom_binary_is_named(default_config):
     cfg["motifs"]["tomtom_binary"] = "/nonexistent/tomtom"
     with pytest.raises(InputError, match=r"motifs.tomtom_binary: '/nonexistent/tomtom' not found on PATH"):
         check_config(cfg, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("studies",), ["koo_eddy", "nope"], r"config key studies\[1\]: unknown study 'nope'; expected one"),
+        (("zoo", "studies", "deepstarr", "models"), ["deepstarr", "deepstar"],
+         r"config key zoo.studies.deepstarr.models\[1\]: unknown model 'deepstar'"),
+        (("zoo", "studies", "basset", "model_options"), {"basset": {"filter": [1]}},
+         r"zoo.studies.basset.model_options.basset.filter: unknown option of 'basset'; expected some"),
+        (("zoo", "studies", "basset", "model_options"), {"danq": {}},
+         r"config key zoo.studies.basset.model_options.danq: 'danq' is not one of this study's models"),
+        (("zoo", "studies", "decode", "training"), {"learning_rate": 1.0},
+         r"config key zoo.studies.decode.training.learning_rate: unknown training setting"),
+        (("zoo", "studies", "decode", "dataset"), "genome",
+         r"config key zoo.studies.decode.dataset: 'genome' is not one of"),
+    ],
+)  # fmt: skip
+def test_bad_study_config_names_the_key(default_config, path, value, message):
+    with pytest.raises(InputError, match=message):
+        check_config(_with(default_config, path, value), SCHEMA)

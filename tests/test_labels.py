@@ -318,5 +318,7 @@ def test_multimodal_dataset_adds_accessibility_to_peak_windows(toy, built, tmp_p
     short = tmp_path / "short.bed"
     short.write_text("".join(result.windows_bed.read_text().splitlines(keepends=True)[:-5]))
     with pytest.raises(InputError, match=r"short.bed: \d+ windows of split 'test', but .* holds \d+"):
-        build_multimodal_dataset(result.out_dir, short, sizes, {"a": toy.bigwigs["ATAC_cellA"]}, tmp_path / "y")
+        build_multimodal_dataset(
+            result.out_dir, short, sizes, {"a": toy.bigwigs["ATAC_cellA"]}, tmp_path / "y"
+        )
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -57,3 +57,17 @@ def test_mean_std_is_population_std():
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match=r"must both be \(N, T\)"):
         classification_metrics(np.zeros((4, 2)), np.zeros((4, 3)))
+
+
+def test_regression_metrics_by_hand():
+    from seqcnn.metrics import regression_metrics
+
+    y = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0]])
+    y_hat = np.array([[1.0, 1.0], [3.0, 2.0], [2.0, 3.0], [5.0, 4.0]])
+    table = regression_metrics(y, y_hat, ["dev", "flat"]).set_index("class")
+    # r = cov / (sd sd): deviations (-1.5, -.5, .5, 1.5) and (-1.75, .25, -.75, 2.25) -> 5.5 / sqrt(5 * 8.75)
+    assert table.loc["dev", "pearson"] == pytest.approx(5.5 / np.sqrt(5 * 8.75))
+    assert table.loc["dev", "spearman"] == pytest.approx(0.8)  # ranks 1,3,2,4
+    assert table.loc["dev", "mse"] == pytest.approx(0.75)
+    assert np.isnan(table.loc["flat", "pearson"]) and table.loc["flat", "mse"] == pytest.approx(7.5)
+    assert macro_average(table.reset_index())["pearson"] == pytest.approx(table.loc["dev", "pearson"])

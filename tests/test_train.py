@@ -172,7 +172,9 @@ def test_regression_task_trains_with_mse_and_reports_pearson(regression_dataset,
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["task"] == "regression" and settings["rc_augment"] is True
     assert "valid_pearson" in pd.read_csv(tmp_path / "metrics.tsv", sep="\t")
-    table = evaluate_run(tmp_path, regression_dataset, tmp_path / "t.tsv", device="cpu", predictions=tmp_path / "p.npy")
+    table = evaluate_run(
+        tmp_path, regression_dataset, tmp_path / "t.tsv", device="cpu", predictions=tmp_path / "p.npy"
+    )
     rows = table.set_index("class")
     assert list(table.columns[-4:]) == ["n", "pearson", "spearman", "mse"]
     assert rows.loc["up", "pearson"] > 0.7 and rows.loc["down", "pearson"] > 0.7
@@ -234,7 +236,11 @@ def test_track_models_learn_from_tracks_and_sequence(tmp_path_factory, tmp_path)
         return (X, (has & open_).astype(np.float32)[:, None]), F
 
     parts = {s: split(n) for s, n in (("train", 1500), ("valid", 300), ("test", 300))}
-    save_dataset(root, {s: p[0] for s, p in parts.items()}, {"classes": ["bound"], "tracks": {"names": ["atac"], "bins": 120}})
+    save_dataset(
+        root,
+        {s: p[0] for s, p in parts.items()},
+        {"classes": ["bound"], "tracks": {"names": ["atac"], "bins": 120}},
+    )
     for s, (_, F) in parts.items():
         np.save(root / f"{s}.tracks.npy", F)
     scores = {}

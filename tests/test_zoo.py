@@ -369,3 +369,13 @@ def test_forward_refuses_wrong_shapes():
 def test_bad_output_count_is_refused():
     with pytest.raises(InputError, match="n_outputs must be at least 1, got 0"):
         build_zoo_model("rescnn", 0, 100)
+
+
+def test_keras_ports_start_from_keras_initialisation():
+    model = small_model("danq")
+    hidden = model.lstm.hidden_size
+    # unit_forget_bias: forget-gate bias 1 (second quarter of bias_ih), every other bias 0.
+    assert torch.equal(model.lstm.bias_ih_l0[hidden : 2 * hidden], torch.ones(hidden))
+    assert model.lstm.bias_hh_l0.abs().sum() == 0 and model.conv.bias.abs().sum() == 0
+    w = model.lstm.weight_hh_l0  # (4h, h) with orthonormal columns
+    torch.testing.assert_close(w.T @ w, torch.eye(hidden), atol=1e-5, rtol=0)

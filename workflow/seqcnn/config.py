@@ -117,7 +117,9 @@ def check_studies(config: dict[str, Any]) -> None:
     known = (*BUILTIN_STUDIES, *zoo)
     for i, name in enumerate(config["studies"]):
         if name not in known:
-            raise InputError(f"config key studies[{i}]: unknown study {name!r}; expected one of: {', '.join(known)}")
+            raise InputError(
+                f"config key studies[{i}]: unknown study {name!r}; expected one of: {', '.join(known)}"
+            )
     training_keys = {f.name for f in fields(TrainSettings)} | set(config["training"])
     for study, entry in zoo.items():
         key = f"zoo.studies.{study}"

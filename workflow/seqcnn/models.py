@@ -207,9 +207,7 @@ MODEL_NAMES = tuple(REGISTRY)
 ALL_MODEL_NAMES = (*MODEL_NAMES, *ZOO)
 
 
-def build_model(
-    name: str, n_classes: int = 12, seq_len: int = 200, n_tracks: int = 0, **kwargs
-) -> nn.Module:
+def build_model(name: str, n_classes: int = 12, seq_len: int = 200, n_tracks: int = 0, **kwargs) -> nn.Module:
     """Build a registered model by name.
 
     Parameters

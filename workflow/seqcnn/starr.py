@@ -893,7 +893,9 @@ def build_multimodal_dataset(
         mean, std = train.mean(axis=(0, 2), dtype=np.float64), train.std(axis=(0, 2), dtype=np.float64)
         std = np.where(std > 0, std, 1.0)
         feats = {k: (v - mean[None, :, None]) / std[None, :, None] for k, v in feats.items()}
-        stats = {t: {"mean": float(m), "std": float(s)} for t, m, s in zip(track_names, mean, std, strict=True)}
+        stats = {
+            t: {"mean": float(m), "std": float(s)} for t, m, s in zip(track_names, mean, std, strict=True)
+        }
     extra = {f"{k}{TRACKS_SUFFIX}": np.ascontiguousarray(v, dtype=np.float32) for k, v in feats.items()}
     out_meta = {
         **{k: v for k, v in meta.items() if k not in ("splits", "seq_len")},
@@ -913,7 +915,9 @@ def build_multimodal_dataset(
         },
     }
     summary = [("windows", s, "", len(p[1])) for s, p in parts.items()]
-    summary += [("positives", s, t, int(p[1][:, i].sum())) for s, p in parts.items() for i, t in enumerate(tasks)]
+    summary += [
+        ("positives", s, t, int(p[1][:, i].sum())) for s, p in parts.items() for i, t in enumerate(tasks)
+    ]
     summary += [
         ("track_mean", s, t, float(feats[s][:, i].mean()) if len(feats[s]) else np.nan)
         for s in parts
@@ -929,7 +933,9 @@ def build_multimodal_dataset(
             fh.write("#" + "\t".join(windows.columns) + "\n")
             windows.to_csv(fh, sep="\t", index=False, header=False)
         write_tsv(
-            pd.DataFrame(summary, columns=["metric", "split", "name", "value"]), tmp / "summary.tsv", float_format="%.6g"
+            pd.DataFrame(summary, columns=["metric", "split", "name", "value"]),
+            tmp / "summary.tsv",
+            float_format="%.6g",
         )
     log.info("%s: %d windows x %d task(s) with tracks %s", out_dir, len(bed), len(tasks), track_names)
     return load_meta(out_dir)

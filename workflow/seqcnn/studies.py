@@ -114,9 +114,19 @@ def plot_study(
         rows = ap[ap["model"] == model].set_index("task")["value"]
         values = [rows.get(t, np.nan) for t in task_names]
         macro = rows.get(MACRO, np.nan)
-        ax.bar(x + (k - (len(models) - 1) / 2) * width, values, width, color=cmap(k % 10),
-               label=f"{model} (mean {macro:.3f})")
-    ax.set_xticks(x, task_names, rotation=45 if len(task_names) > 3 else 0, ha="right" if len(task_names) > 3 else "center")
+        ax.bar(
+            x + (k - (len(models) - 1) / 2) * width,
+            values,
+            width,
+            color=cmap(k % 10),
+            label=f"{model} (mean {macro:.3f})",
+        )
+    ax.set_xticks(
+        x,
+        task_names,
+        rotation=45 if len(task_names) > 3 else 0,
+        ha="right" if len(task_names) > 3 else "center",
+    )
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("test auPR (average precision)")
     ax.set_title(f"{title}: per-task auPR by model", fontsize=11)

@@ -366,7 +366,9 @@ def resolve_run(
     }
 
 
-def _source(dataset_dir, split: str, spec: dict[str, Any], device, resident, mmap: bool = True) -> BatchSource:
+def _source(
+    dataset_dir, split: str, spec: dict[str, Any], device, resident, mmap: bool = True
+) -> BatchSource:
     X, y = load_split(dataset_dir, split, mmap=mmap)
     if spec["task_index"] is not None:
         y = np.asarray(y)[:, spec["task_index"]]

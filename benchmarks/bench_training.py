@@ -22,6 +22,7 @@ epochs of that trial.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -34,11 +35,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 import yaml  # noqa: E402
 
+from seqcnn.datasets import load_split, load_tracks  # noqa: E402
 from seqcnn.synthetic import build_synthetic_dataset  # noqa: E402
 from seqcnn.train import (  # noqa: E402
+    BatchSource,
     TrainSettings,
     _call,
-    _source,
     build_run_model,
     make_optimizer,
     penalty,
@@ -66,10 +68,19 @@ def bound_epoch(model, optimizer, batches, settings, device, task="binary") -> f
     return time.perf_counter() - t0
 
 
-def benchmark(model_name, dataset, device, repeats, settings) -> dict:
-    spec = resolve_run(model_name, dataset)
+def benchmark(model_name, dataset, device, repeats, settings, limit=None, model_options=None) -> dict:
+    spec = resolve_run(model_name, dataset, model_options=model_options)
     task = spec["task"]
-    source = _source(dataset, "train", spec, device, resident=None, mmap=False)
+    X, y = load_split(dataset, "train")
+    tracks = load_tracks(dataset, "train") if "tracks" in spec["inputs"] else None
+    keep = slice(0, limit)  # the first `limit` training sequences (all by default)
+    source = BatchSource(
+        X[keep] if "sequence" in spec["inputs"] else None,
+        y[keep],
+        device,
+        tracks=tracks[keep] if tracks is not None else None,
+        crop=spec["crop"],
+    )
     torch.manual_seed(0)
     model = build_run_model(model_name, spec).to(device)
     opt = make_optimizer(model, settings)
@@ -107,6 +118,8 @@ def main(argv=None):
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
+    ap.add_argument("--limit", type=int, help="time on the first N training sequences only")
+    ap.add_argument("--options", default="{}", help="model options as JSON")
     ap.add_argument("--repeats", type=int, default=3, help="interleaved epochs of each kind")
     ap.add_argument("--full-trial", action="store_true", help="also time one complete trial per model")
     ap.add_argument("--out", default="results/benchmarks/training_throughput.tsv")
@@ -120,7 +133,10 @@ def main(argv=None):
             dataset = Path(tmp) / "synthetic"
             config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
             build_synthetic_dataset(config["synthetic"]["motif_ids"], dataset, Path(tmp) / "summary.tsv")
-        rows = [benchmark(m, dataset, device, args.repeats, settings) for m in args.models]
+        options = json.loads(args.options)
+        rows = [
+            benchmark(m, dataset, device, args.repeats, settings, args.limit, options) for m in args.models
+        ]
         if args.full_trial:
             for row in rows:
                 t0 = time.perf_counter()

@@ -104,6 +104,8 @@ def test_missing_tomtom_binary_is_named(default_config):
          r"zoo.studies.basset.model_options.basset.filter: unknown option of 'basset'; expected some"),
         (("zoo", "studies", "basset", "model_options"), {"danq": {}},
          r"config key zoo.studies.basset.model_options.danq: 'danq' is not one of this study's models"),
+        (("zoo", "studies", "decode", "model_training"), {"decode": {"lrate": 1.0}},
+         r"config key zoo.studies.decode.model_training.decode.lrate: unknown training setting"),
         (("zoo", "studies", "decode", "training"), {"learning_rate": 1.0},
          r"config key zoo.studies.decode.training.learning_rate: unknown training setting"),
         (("zoo", "studies", "decode", "dataset"), "genome",

@@ -142,11 +142,11 @@ def test_toy_workflow_builds_every_dataset(toy_run):
     import pandas as pd
 
     table = pd.read_csv(toy_run / "results/toy/datasets.tsv", sep="\t").set_index("dataset")
-    assert list(table.index) == ["peaks", "starr", "decode"]
+    assert list(table.index) == ["peaks", "starr", "decode", "multimodal"]
     assert table.loc["peaks", "seq_len"] == 600 and table.loc["starr", "seq_len"] == 249
     assert table.loc["starr", "tasks"] == "dev,hk" and table.loc["peaks", "n_tasks"] == 12
     assert (table[["n_train", "n_valid", "n_test"]] > 0).all().all()
-    for kind in ("peaks", "starr", "decode"):
+    for kind in ("peaks", "starr", "decode", "multimodal"):
         assert (toy_run / f"results/toy/figures/{kind}.png").read_bytes()[:4] == b"\x89PNG"
     # A CNN learns the planted motifs from the peak windows (chance is 0.5; about 0.8 measured).
     metrics = pd.read_csv(toy_run / "results/toy/peaks/runs/cnn_25/trial0/test_metrics.tsv", sep="\t")
@@ -158,6 +158,40 @@ def test_toy_workflow_builds_every_dataset(toy_run):
     assert fetched == (toy_run / "resources/toy/genome.fa").read_text()
     sizes = (toy_run / "resources/genome/toy.chrom.sizes").read_text().split()
     assert sizes[:2] == ["chr1", "1100000"]
+
+
+@pytest.mark.slow
+def test_toy_zoo_studies_meet_their_targets(toy_run):
+    """Every study of config/toy.yaml ran end to end; the planted signal is recovered where it should be."""
+    import pandas as pd
+    import yaml
+
+    studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["zoo"]["studies"]
+    value = {}
+    for study, entry in studies.items():
+        table = pd.read_csv(toy_run / f"results/{study}/metrics.tsv", sep="\t")
+        assert list(table.columns) == ["model", "task", "metric", "value", "split"]
+        assert list(dict.fromkeys(table["model"])) == entry["models"]
+        assert (toy_run / f"results/{study}/figures/comparison.png").read_bytes()[:4] == b"\x89PNG"
+        value[study] = table[table["split"] == "test"].set_index(["model", "task", "metric"])["value"]
+    # DeepSTARR recovers the planted enhancer activity (log2 RNA/input; about 0.7 measured).
+    assert value["deepstarr"]["deepstarr", "dev", "pearson"] >= 0.5
+    assert value["deepstarr"]["deepstarr", "hk", "pearson"] >= 0.5
+    # DECODE separates STARR enhancers in open chromatin from random windows by their tracks alone.
+    assert value["decode"]["decode", "starr_enhancer", "auroc"] >= 0.9
+    # FOXA1 binds where its motif lies in open chromatin: sequence + accessibility beats either alone.
+    mm = value["multimodal"]
+    ap = {m: mm[m, "FOXA1_cellA", "average_precision"] for m in studies["multimodal"]["models"]}
+    assert ap["multimodal"] > ap["multimodal_seq"] + 0.1
+    assert ap["multimodal"] > ap["multimodal_track"]
+    # DeepBind finds the CTCF motif in 101 bp; a CNN beats the seed's last-step RNN on the peak tasks.
+    assert value["deepbind"]["deepbind", "CTCF_cellA", "auroc"] > 0.85
+    assert value["danq"]["danq", "__macro__", "auroc"] > value["danq"]["rnn", "__macro__", "auroc"] + 0.1
+    report = toy_run / "report.html"
+    out = snakemake("--directory", str(toy_run), "--configfile", CONFIG[1], str(ROOT / "config/toy.yaml"),
+                    "--report", str(report))  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Model zoo" in report.read_text(errors="replace")
 
 
 def test_genome_checksum_mismatch_stops_the_run_and_leaves_nothing(tmp_path):

@@ -138,6 +138,7 @@ def run_params(wc):
     return {
         **training,
         **(entry.get("training") or {}),
+        **(entry.get("model_training") or {}).get(wc.model, {}),
         "tasks": entry.get("tasks"),
         "crop": entry.get("crop"),
         "model_options": (entry.get("model_options") or {}).get(wc.model, {}),

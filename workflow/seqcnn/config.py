@@ -144,12 +144,21 @@ def check_studies(config: dict[str, Any]) -> None:
                         f"config key {key}.model_options.{name}.{option}: unknown option of {name!r}; "
                         f"expected some of: {', '.join(known_options) or '(none)'}"
                     )
-        for name in entry.get("training") or {}:
-            if name not in training_keys:
+        overrides = [("training", entry.get("training") or {})]
+        for name, settings in (entry.get("model_training") or {}).items():
+            if name not in entry["models"]:
                 raise InputError(
-                    f"config key {key}.training.{name}: unknown training setting; expected one of: "
-                    f"{', '.join(sorted(training_keys))}"
+                    f"config key {key}.model_training.{name}: {name!r} is not one of this study's models "
+                    f"({', '.join(entry['models'])})"
                 )
+            overrides.append((f"model_training.{name}", settings))
+        for where, settings in overrides:
+            for name in settings:
+                if name not in training_keys:
+                    raise InputError(
+                        f"config key {key}.{where}.{name}: unknown training setting; expected one of: "
+                        f"{', '.join(sorted(training_keys))}"
+                    )
 
 
 def check_jaspar_ids(config: dict[str, Any]) -> None:

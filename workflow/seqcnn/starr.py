@@ -553,6 +553,27 @@ def track_features(
     return out
 
 
+def _tracks_meta(
+    tracks: Mapping[str, PathLike],
+    names: Sequence[str],
+    window: int,
+    bin_size: int,
+    normalization: str,
+    stats: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ``meta.json`` entry describing a dataset's ``<split>.tracks.npy`` arrays."""
+    return {
+        "file_suffix": TRACKS_SUFFIX,
+        "shape": "(N, tracks, bins)",
+        "names": list(names),
+        "paths": {t: str(tracks[t]) for t in names},
+        "bin_size": bin_size,
+        "bins": window // bin_size,
+        "normalization": normalization,
+        "train_stats": dict(stats),
+    }
+
+
 def build_decode_dataset(
     fasta: PathLike,
     chrom_sizes: PathLike | Mapping[str, int],
@@ -774,16 +795,7 @@ def build_decode_dataset(
         "split_chroms": held_out,
         "starr_peaks": [str(p) for p in _as_list(starr_peaks)],
         "accessibility_peaks": [str(p) for p in _as_list(accessibility_peaks)],
-        "tracks": {
-            "file_suffix": TRACKS_SUFFIX,
-            "shape": "(N, tracks, bins)",
-            "names": track_names,
-            "paths": {t: str(tracks[t]) for t in track_names},
-            "bin_size": bin_size,
-            "bins": window // bin_size,
-            "normalization": normalization,
-            "train_stats": stats,
-        },
+        "tracks": _tracks_meta(tracks, track_names, window, bin_size, normalization, stats),
         "dropped": dropped,
     }
     meta["seq_len"] = window
@@ -903,16 +915,7 @@ def build_multimodal_dataset(
         "task": "binary",
         "classes": tasks,
         "source_dataset": str(peak_dataset),
-        "tracks": {
-            "file_suffix": TRACKS_SUFFIX,
-            "shape": "(N, tracks, bins)",
-            "names": track_names,
-            "paths": {t: str(tracks[t]) for t in track_names},
-            "bin_size": bin_size,
-            "bins": window // bin_size,
-            "normalization": normalization,
-            "train_stats": stats,
-        },
+        "tracks": _tracks_meta(tracks, track_names, window, bin_size, normalization, stats),
     }
     summary = [("windows", s, "", len(p[1])) for s, p in parts.items()]
     summary += [

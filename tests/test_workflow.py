@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ["--configfile", str(ROOT / "config/config.yaml")]
 
 
-def snakemake(*args, cwd=ROOT):
+def snakemake(*args, cwd=ROOT, timeout=600):
+    # The timeout guards against a hung run; it is no speed assertion.
     return subprocess.run(
         # --configfile takes several values: it goes last, after any targets.
         [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *args]
@@ -19,7 +20,7 @@ def snakemake(*args, cwd=ROOT):
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
 
 
@@ -128,11 +129,12 @@ def test_tiny_workflow_rerun_is_a_no_op_and_report_builds(tiny_run):
 
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory):
-    """config/toy.yaml: toy genome -> genome fetch -> peak, STARR and DECODE datasets."""
+    """config/toy.yaml: toy genome -> genome fetch -> the four datasets -> every model-zoo study."""
     work = tmp_path_factory.mktemp("toy")
     out = snakemake(
-        "--cores", "2", "--directory", str(work), "--configfile", CONFIG[1], str(ROOT / "config/toy.yaml")
-    )
+        "--cores", "2", "--directory", str(work), "--configfile", CONFIG[1], str(ROOT / "config/toy.yaml"),
+        timeout=5400,
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     return work
 

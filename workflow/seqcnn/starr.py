@@ -553,6 +553,36 @@ def track_features(
     return out
 
 
+def normalize_tracks(
+    F: np.ndarray,
+    train: np.ndarray,
+    names: Sequence[str],
+    normalization: str,
+    clip_quantile: float | None = None,
+) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
+    """Normalise track features ``(N, K, B)`` with statistics of the train rows (``train``, bool ``(N,)``).
+
+    ``"log1p"`` (clipped per track at the train rows' ``clip_quantile`` when given), ``"zscore"`` per track,
+    or ``"none"``. Returns the float32 features and the per-track statistics used.
+    """
+    stats: dict[str, dict[str, float]] = {}
+    if normalization == "log1p":
+        F = np.log1p(np.maximum(F, 0.0))
+        if clip_quantile is not None and train.any():
+            cap = np.quantile(F[train], clip_quantile, axis=(0, 2))
+            F = np.minimum(F, cap[None, :, None])
+            stats = {t: {"clip": float(c)} for t, c in zip(names, cap, strict=True)}
+    elif normalization == "zscore":
+        if not train.any():
+            raise InputError("normalization 'zscore' needs train windows; every window is held out")
+        mean = F[train].mean(axis=(0, 2), dtype=np.float64)
+        std = F[train].std(axis=(0, 2), dtype=np.float64)
+        std = np.where(std > 0, std, 1.0)
+        F = (F - mean[None, :, None]) / std[None, :, None]
+        stats = {t: {"mean": float(m), "std": float(sd)} for t, m, sd in zip(names, mean, std, strict=True)}
+    return F.astype(np.float32), stats
+
+
 def _tracks_meta(
     tracks: Mapping[str, PathLike],
     names: Sequence[str],
@@ -741,20 +771,7 @@ def build_decode_dataset(
 
     split = np.array([split_map[c] for c in all_c], dtype=object)
     order = _order(all_c, all_s, sizes)
-    stats: dict[str, dict[str, float]] = {}
-    if normalization == "log1p":
-        F = np.log1p(np.maximum(F, 0.0))
-    elif normalization == "zscore":
-        train = F[split == "train"]
-        if len(train) == 0:
-            raise InputError("normalization 'zscore' needs train windows; every window is held out")
-        mean = train.mean(axis=(0, 2), dtype=np.float64)
-        std = train.std(axis=(0, 2), dtype=np.float64)
-        std = np.where(std > 0, std, 1.0)
-        F = ((F - mean[None, :, None]) / std[None, :, None]).astype(np.float32)
-        stats = {
-            t: {"mean": float(m), "std": float(sd)} for t, m, sd in zip(track_names, mean, std, strict=True)
-        }
+    F, stats = normalize_tracks(F, split == "train", track_names, normalization)
 
     parts, extra, rows, summary = {}, {}, [], []
     for name in SPLITS:
@@ -891,23 +908,13 @@ def build_multimodal_dataset(
             parts[split] = (X, y[:, cols])
             chroms, starts = rows["chrom"].to_numpy(object), rows["start"].to_numpy(np.int64)
             feats[split] = track_features(bws, track_names, chroms, starts, window, bin_size)
-    stats: dict[str, Any] = {}
-    train = feats.get("train")
-    if normalization == "log1p":
-        feats = {k: np.log1p(np.maximum(v, 0.0)) for k, v in feats.items()}
-        if clip_quantile is not None and train is not None and len(train):
-            cap = np.quantile(feats["train"], clip_quantile, axis=(0, 2))
-            feats = {k: np.minimum(v, cap[None, :, None]) for k, v in feats.items()}
-            stats = {t: {"clip": float(c)} for t, c in zip(track_names, cap, strict=True)}
-    elif normalization == "zscore":
-        if train is None or not len(train):
-            raise InputError("normalization 'zscore' needs train windows; every window is held out")
-        mean, std = train.mean(axis=(0, 2), dtype=np.float64), train.std(axis=(0, 2), dtype=np.float64)
-        std = np.where(std > 0, std, 1.0)
-        feats = {k: (v - mean[None, :, None]) / std[None, :, None] for k, v in feats.items()}
-        stats = {
-            t: {"mean": float(m), "std": float(s)} for t, m, s in zip(track_names, mean, std, strict=True)
-        }
+    splits_order = list(feats)
+    is_train = np.concatenate([np.full(len(feats[k]), k == "train") for k in splits_order])
+    F, stats = normalize_tracks(
+        np.concatenate([feats[k] for k in splits_order]), is_train, track_names, normalization, clip_quantile
+    )
+    bounds = np.cumsum([0, *(len(feats[k]) for k in splits_order)])
+    feats = {k: F[bounds[i] : bounds[i + 1]] for i, k in enumerate(splits_order)}
     extra = {f"{k}{TRACKS_SUFFIX}": np.ascontiguousarray(v, dtype=np.float32) for k, v in feats.items()}
     out_meta = {
         **{k: v for k, v in meta.items() if k not in ("splits", "seq_len")},

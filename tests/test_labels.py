@@ -191,6 +191,8 @@ def test_windows_past_ends_and_blacklist_dropped(toy, built):
     dropped = summary[summary["metric"] == "dropped"].set_index("name")["value"]
     assert dropped["past_chrom_end"] == result.dropped["past_chrom_end"]
     assert dropped["blacklist"] == result.dropped["blacklist"] > 0
+    assert list(dropped.index) == ["peak_chrom_not_in_genome", "past_chrom_end", "blacklist", "too_many_n"]
+    assert dropped.to_dict() == result.dropped
 
     black = pd.read_csv(
         toy.blacklist, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"]

@@ -3,13 +3,14 @@
 :func:`build_peak_dataset` turns a sample sheet of peak files (one narrowPeak per experiment) and a reference
 FASTA into the dataset the training engine reads (:mod:`seqcnn.datasets`). Summits of every experiment become
 fixed-length windows centred on them; summits a few bp apart are merged into one window; windows that run past
-a chromosome end, overlap the blacklist or hold too many Ns are dropped and counted. Each window gets a 0/1
-label per experiment from a configurable overlap rule, computed per chromosome with ``numpy.searchsorted``
-over merged peak intervals. Negatives (all-zero rows) are GC-matched genomic windows outside every peak, the
-blacklist and N runs, random genomic windows outside peaks, or dinucleotide shuffles of the positives
-(Altschul-Erickson Euler-path shuffle). Splits hold out whole chromosomes. Besides the dataset it writes the
-windows as BED and a summary table a person reads; every output is written atomically and an
-:class:`~seqcnn.errors.InputError` leaves nothing behind.
+a chromosome end, overlap the blacklist or hold too many Ns are dropped and counted
+(:func:`seqcnn.windows.filter_windows`). Each window gets a 0/1 label per experiment from a configurable
+overlap rule, computed per chromosome with ``numpy.searchsorted`` over merged peak intervals. Negatives
+(all-zero rows) are GC-matched genomic windows outside every peak, the blacklist and N runs, random genomic
+windows outside peaks, or dinucleotide shuffles of the positives (Altschul-Erickson Euler-path shuffle).
+Splits hold out whole chromosomes. Besides the dataset it writes the windows as BED and a summary table a
+person reads; every output is written atomically and an :class:`~seqcnn.errors.InputError` leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ from .genome import (
 )
 from .io import atomic_dir, atomic_path
 from .sequence import N_CODE
+from .windows import DROP_REASONS, centred_starts, extract, filter_windows
 
 log = logging.getLogger("seqcnn.labels")
 
 FORMAT = "seqcnn.peak_labels/1"
 SAMPLE_COLUMNS = ("experiment", "assay", "cell_type", "path")
 NEGATIVE_STRATEGIES = ("gc_matched", "shuffled", "random", "none")
-DROP_REASONS = ("past_chrom_end", "blacklist", "too_many_n")
 
 
 @dataclass(frozen=True)
@@ -250,35 +251,6 @@ def label_windows(
             has_mid = _covered(s, e, prefix, mid + 1) - _covered(s, e, prefix, mid) > 0
             y[rows, t] = (cov >= need) | has_mid
     return y
-
-
-def extract(
-    codes: Mapping[str, np.ndarray], chroms: np.ndarray, starts: np.ndarray, window: int
-) -> np.ndarray:
-    """Gather windows of base codes.
-
-    Parameters
-    ----------
-    codes
-        Chromosome -> ``(length,)`` uint8 codes.
-    chroms, starts
-        ``(N,)`` window chromosomes and starts; every window must lie inside its chromosome.
-    window
-        Window length L.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(N, L)`` uint8.
-    """
-    chroms = np.asarray(chroms, dtype=object)
-    starts = np.asarray(starts, dtype=np.int64)
-    X = np.empty((starts.size, window), dtype=np.uint8)
-    offsets = np.arange(window, dtype=np.int64)
-    for chrom in pd.unique(chroms):
-        rows = np.flatnonzero(chroms == chrom)
-        X[rows] = codes[chrom][starts[rows, None] + offsets]
-    return X
 
 
 def gc_fraction(X: np.ndarray) -> np.ndarray:
@@ -584,25 +556,15 @@ def build_peak_dataset(
         log.info("%s: %d peaks (%s)", row.experiment, len(table), row.path)
         peaks.append(table)
 
-    # Windows centred on (merged) summits, then the filters in a fixed order so each drop has one reason.
+    # Windows centred on (merged) summits, then the shared filters (one reason per dropped window).
     all_peaks = pd.concat(peaks, ignore_index=True)
     chroms, centres = merge_summits(all_peaks["chrom"].to_numpy(), all_peaks["summit"].to_numpy(), merge_bp)
-    starts = centres - window // 2
-    size = np.array([sizes[c] for c in chroms], dtype=np.int64)
-    past = (starts < 0) | (starts + window > size)
-    dropped["past_chrom_end"] = int(past.sum())
-    chroms, centres, starts = chroms[~past], centres[~past], starts[~past]
-    in_black = black.overlaps_any(chroms, starts, starts + window)
-    dropped["blacklist"] = int(in_black.sum())
-    chroms, centres, starts = chroms[~in_black], centres[~in_black], starts[~in_black]
-    X_pos = extract(codes, chroms, starts, window)
-    n_rich = (X_pos == N_CODE).mean(axis=1) > max_n_fraction
-    dropped["too_many_n"] = int(n_rich.sum())
-    keep = ~n_rich
-    chroms, centres, starts, X_pos = chroms[keep], centres[keep], starts[keep], X_pos[keep]
-    for reason in DROP_REASONS:
-        if dropped[reason]:
-            log.warning("dropped %d windows: %s", dropped[reason], reason.replace("_", " "))
+    starts = centred_starts(centres, window)
+    kept = filter_windows(
+        chroms, starts, window, sizes, codes, blacklist=black, max_n_fraction=max_n_fraction, what="summit"
+    )
+    dropped.update(kept.dropped)
+    chroms, centres, starts, X_pos = chroms[kept.keep], centres[kept.keep], starts[kept.keep], kept.X
     if chroms.size == 0:
         raise InputError(
             f"{samples_tsv}: no window left after dropping {dropped}; check the window length, blacklist "

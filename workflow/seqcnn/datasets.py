@@ -6,6 +6,8 @@ A dataset is a directory::
     <split>.x.npy        (N, L) uint8 base codes (see :mod:`seqcnn.sequence`), 1 byte per base
     <split>.y.npy        (N, T) float32 targets (0/1 for classification)
     <split>.tracks.npy   optional (N, K, B) float32 signal tracks (named in meta["tracks"])
+    windows.bed          optional: the windows, one row per sequence in split order
+    summary.tsv          optional: counts a person reads (windows, positives, dropped windows by reason)
 
 ``meta["task"]`` is ``"binary"`` (default) or ``"regression"``.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import atomic_path, write_json, write_tsv
+from .io import atomic_dir, atomic_path, write_json, write_tsv
 
 SPLITS = ("train", "valid", "test")
 
@@ -67,6 +70,42 @@ def save_dataset(
         sizes[split] = int(len(X))
         seq_len = int(X.shape[1])
     write_json({**meta, "seq_len": seq_len, "splits": sizes}, root / "meta.json")
+
+
+def write_dataset(
+    out_dir: str | os.PathLike,
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    meta: dict[str, Any],
+    windows: pd.DataFrame,
+    summary: pd.DataFrame,
+    arrays: Mapping[str, np.ndarray] | None = None,
+) -> None:
+    """Write a dataset with its windows BED and summary table; the directory appears whole or not at all.
+
+    Everything goes into a temporary sibling of ``out_dir`` that replaces it only once complete.
+
+    Parameters
+    ----------
+    out_dir
+        Dataset directory (replaced as a whole).
+    splits, meta
+        As for :func:`save_dataset`.
+    windows
+        One row per sequence in split order, written as ``windows.bed`` with a ``#``-prefixed header.
+    summary
+        Written as ``summary.tsv``.
+    arrays
+        Extra file name -> array saved beside the splits (e.g. ``train.tracks.npy``).
+    """
+    with atomic_dir(out_dir) as tmp:
+        save_dataset(tmp, splits, meta)
+        for name, arr in (arrays or {}).items():
+            with open(tmp / name, "wb") as fh:
+                np.save(fh, arr)
+        with open(tmp / "windows.bed", "w") as fh:
+            fh.write("#" + "\t".join(windows.columns) + "\n")
+            windows.to_csv(fh, sep="\t", index=False, header=False, float_format="%.6g")
+        write_tsv(summary, tmp / "summary.tsv", float_format="%.6g")
 
 
 def load_meta(root: str | os.PathLike) -> dict[str, Any]:

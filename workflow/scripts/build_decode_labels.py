@@ -1,8 +1,8 @@
 """Snakemake adapter: DECODE-style enhancer labels and track features (seqcnn.starr.build_decode_dataset)."""
 
+from seqcnn.decode import build_decode_dataset
 from seqcnn.genome import chrom_sizes_path
 from seqcnn.logs import run_step
-from seqcnn.starr import build_decode_dataset
 
 sm = snakemake  # noqa: F821
 d = dict(sm.params.decode)

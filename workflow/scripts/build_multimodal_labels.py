@@ -2,7 +2,7 @@
 
 from seqcnn.genome import chrom_sizes_path
 from seqcnn.logs import run_step
-from seqcnn.starr import build_multimodal_dataset
+from seqcnn.multimodal import build_multimodal_dataset
 
 sm = snakemake  # noqa: F821
 d = dict(sm.params.multimodal)

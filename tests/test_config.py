@@ -1,4 +1,4 @@
-"""Config validation: each bad input gives one message naming the key and what was expected."""
+"""Config validation: each bad input gives one message naming the key and what was expected; defaults."""
 
 import copy
 from pathlib import Path
@@ -6,11 +6,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqcnn.config import check_config
+from seqcnn.config import check_config, fill_defaults, load_schema
 from seqcnn.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+
+
+def merge(base, over):
+    """Snakemake's --configfile merge: mappings recursively, everything else replaced."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        out[key] = (
+            merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -23,61 +33,161 @@ def _with(config, path, value):
     node = cfg
     for key in path[:-1]:
         node = node[key]
-    node[path[-1]] = value
+    if value is _DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
     return cfg
 
 
-def test_default_and_quick_configs_are_valid(default_config):
-    check_config(default_config, SCHEMA)
-    quick = yaml.safe_load((ROOT / "config/quick.yaml").read_text())
-    merged = copy.deepcopy(default_config)
-    for key, value in quick.items():
-        merged[key] = {**merged[key], **value} if isinstance(value, dict) else value
-    check_config(merged, SCHEMA)
-    assert merged["deeper_layers"] == [] and merged["training"]["lr"] == 0.001
+_DELETE = object()
+
+
+def test_default_quick_and_toy_configs_are_valid_and_complete(default_config):
+    cfg = check_config(copy.deepcopy(default_config), SCHEMA)
+    # Defaults come from the schema, stated once.
+    assert cfg["training"]["lr"] == 0.001 and cfg["training"]["patience"] == 20
+    assert cfg["studies"]["basset"]["trials"] == 1 and cfg["studies"]["koo_eddy"]["trials"] == 5
+    assert cfg["datasets"]["toy_peaks"]["center_bp"] == 200
+    assert cfg["datasets"]["toy_peaks"]["splits"] == {"valid": ["chr2"], "test": ["chr3"]}
+    assert cfg["genomes"]["toy"]["aliases"] == {} and cfg["motifs"]["evalue_threshold"] == 0.1
+    for name in ("quick", "toy"):
+        over = yaml.safe_load((ROOT / f"config/{name}.yaml").read_text())
+        merged = check_config(merge(default_config, over), SCHEMA)
+        assert merged["run"] == over["run"]
+    quick = check_config(
+        merge(default_config, yaml.safe_load((ROOT / "config/quick.yaml").read_text())), SCHEMA
+    )
+    assert quick["studies"]["koo_eddy_quick"]["training"] == {"max_epochs": 25, "patience": 10}
+
+
+def test_every_schema_key_has_a_description_and_a_default():
+    schema = load_schema(SCHEMA)
+    missing = []
+
+    def walk(node, where, required=()):
+        node = {**schema["$defs"][node["$ref"].split("/")[-1]], **node} if "$ref" in node else node
+        for key, sub in (node.get("properties") or {}).items():
+            if key == "kind":
+                continue
+            sub_r = {**schema["$defs"][sub["$ref"].split("/")[-1]], **sub} if "$ref" in sub else sub
+            if "description" not in sub_r:
+                missing.append(f"{where}.{key}: description")
+            if "default" not in sub_r and key not in node.get("required", ()):
+                missing.append(f"{where}.{key}: default")
+            walk(sub_r, f"{where}.{key}")
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            walk(extra, f"{where}.<name>")
+
+    walk(schema, "")
+    for kind in ("synthetic", "peaks", "starr", "decode", "multimodal"):
+        walk(schema["$defs"][f"dataset_{kind}"], f"datasets.<{kind}>")
+    assert not missing, missing
+
+
+def test_fill_defaults_keeps_given_values_and_fills_nested_entries():
+    schema = load_schema(SCHEMA)
+    cfg = {"studies": {"s": {"dataset": "d", "models": ["cnn_25"], "training": {"lr": 0.5}}}}
+    fill_defaults(cfg, schema, schema)
+    assert cfg["studies"]["s"]["training"] == {"lr": 0.5}  # overrides are not filled: they override
+    assert cfg["studies"]["s"]["trials"] == 1 and cfg["studies"]["s"]["deeper_layers"] == []
+    assert cfg["run"] == ["koo_eddy"] and cfg["jaspar"]["release"] == "JASPAR2016"
 
 
 @pytest.mark.parametrize(
     "path, value, message",
     [
-        (("models",), ["cnn_25", "cnn_7"], r"config key models\[1\]: unknown model 'cnn_7'; expected one of"),
-        (("trials",), "two", r"config key trials: 'two' is not of type 'integer'"),
+        (("studies", "koo_eddy", "models"), ["cnn_25", "cnn_7"],
+         r"config key studies.koo_eddy.models\[1\]: unknown model 'cnn_7'; expected one of"),
+        (("studies", "koo_eddy", "models"), ["cnn_25", "cnn_2", "cnn_25"],
+         r"config key studies.koo_eddy.models: cnn_25 listed more than once"),
+        (("studies", "koo_eddy", "trials"), "two",
+         r"config key studies.koo_eddy.trials: 'two' is not of type"),
         (("training", "lr"), "fast", r"config key training.lr: 'fast' is not of type 'number'"),
-        (("training", "device"), "tpu", r"config key training.device: 'tpu' does not match"),
+        (("training", "device"), "cuda", r"'device' was unexpected.*at training"),
+        (("studies", "basset", "training", "lr"), "fast",
+         r"config key studies.basset.training.lr: 'fast' is not of type 'number'"),
+        (("studies", "basset", "training", "optimizer"), "sgd",
+         r"config key studies.basset.training.optimizer: 'sgd' is not one of"),
+        (("studies", "decode", "model_training"), {"decode": {"lrate": 1.0}},
+         r"'lrate' was unexpected.*at studies.decode.model_training.decode"),
         (("motifs", "tomtom"), "blast", r"config key motifs.tomtom: 'blast' is not one of"),
-        (
-            ("synthetic", "motif_ids"),
-            ["MA0079.3", "MA9999.1"],
-            r"config key synthetic.motif_ids: unknown JASPAR ID\(s\) MA9999.1",
-        ),
-        (("synthetic", "motif_ids"), ["SP1"], r"config key synthetic.motif_ids\[0\]: 'SP1' does not match"),
-        (("synthetic", "split_fractions"), [0.5, 0.2, 0.2], r"split_fractions: .* sum to 0.9"),
-        (
-            ("deeper_layers",),
-            [{"model": "cnn_1", "layers": [2]}],
-            r"deeper_layers\[0\].layers: layer\(s\) \[2\] out of range",
-        ),
-        (
-            ("deeper_layers",),
-            [{"model": "cnn_x", "layers": [0]}],
-            r"deeper_layers\[0\].model: unknown model 'cnn_x'",
-        ),
-        (
-            ("deeper_layers",),
-            [{"model": "cnn_2", "layers": [1]}],
-            r"deeper_layers\[0\].layers: layer\(s\) \[1\] of cnn_2 follow a max-pool",
-        ),
-        (("motifs", "logo_trial"), 7, r"motifs.logo_trial: 7 but only 5 trial"),
-        (
-            ("jaspar", "release"),
-            "JASPAR2015",
-            r"config key jaspar.release: unknown JASPAR release .JASPAR2015",
-        ),
+        (("datasets", "ke_synthetic", "motif_ids"), ["MA0079.3", "MA9999.1"],
+         r"config key datasets.ke_synthetic.motif_ids: unknown JASPAR ID\(s\) MA9999.1"),
+        (("datasets", "ke_synthetic", "motif_ids"), ["SP1"],
+         r"config key datasets.ke_synthetic.motif_ids\[0\]: 'SP1' does not match"),
+        (("datasets", "ke_synthetic", "split_fractions"), [0.5, 0.2, 0.2],
+         r"datasets.ke_synthetic.split_fractions: .* sum to 0.9"),
+        (("datasets", "ke_synthetic", "seq_len"), 2_000_000,
+         r"config key datasets.ke_synthetic.seq_len: 2000000 is greater than the maximum"),
+        (("studies", "koo_eddy", "deeper_layers"), [{"model": "cnn_1", "layers": [2]}],
+         r"studies.koo_eddy.deeper_layers\[0\].layers: layer\(s\) \[2\] out of range"),
+        (("studies", "koo_eddy", "deeper_layers"), [{"model": "cnn_x", "layers": [0]}],
+         r"studies.koo_eddy.deeper_layers\[0\].model: unknown model 'cnn_x'"),
+        (("studies", "koo_eddy", "deeper_layers"), [{"model": "cnn_2", "layers": [1]}],
+         r"studies.koo_eddy.deeper_layers\[0\].layers: layer\(s\) \[1\] of cnn_2 follow a max-pool"),
+        (("studies", "koo_eddy", "logo_trial"), 7, r"studies.koo_eddy.logo_trial: 7 but only 5 trial"),
+        (("jaspar", "release"), "JASPAR2015",
+         r"config key jaspar.release: unknown JASPAR release .JASPAR2015"),
+        (("run",), ["koo_eddy", "nope"], r"config key run\[1\]: unknown study 'nope'; expected one of"),
+        (("studies", "deepstarr", "models"), ["deepstarr", "deepstar"],
+         r"config key studies.deepstarr.models\[1\]: unknown model 'deepstar'"),
+        (("studies", "basset", "model_options"), {"basset": {"filter": [1]}},
+         r"studies.basset.model_options.basset.filter: unknown option of 'basset'; expected some"),
+        (("studies", "basset", "model_options"), {"danq": {}},
+         r"config key studies.basset.model_options.danq: 'danq' is not one of this study's models"),
+        (("studies", "decode", "dataset"), "genome",
+         r"config key studies.decode.dataset: unknown dataset 'genome'; expected one of: ke_synthetic"),
+        (("studies", "basset", "models"), ["basset", "decode"],
+         r"config key studies.basset.models\[1\]: model 'decode' reads tracks, but dataset 'toy_peaks' "
+         r"\(peaks\) holds sequence only"),
+        (("studies", "deepbind", "crop"), 200,
+         r"config key studies.deepbind.crop: 200 bp is longer than dataset 'toy_ctcf_101''s 101-bp windows"),
+        (("datasets", "toy_peaks", "genome"), "hg19",
+         r"config key datasets.toy_peaks.genome: unknown genome 'hg19'; expected one of: toy, toy_fly"),
+        (("datasets", "toy_peaks", "pseudocount"), 1.0,
+         r"config key datasets.toy_peaks.pseudocount: not a key of a 'peaks' dataset; expected some of: "),
+        (("datasets", "toy_peaks", "kind"), "chip",
+         r"config key datasets.toy_peaks.kind: 'chip' is not one of"),
+        (("datasets", "toy_peaks", "samples"), _DELETE,
+         r"config key datasets.toy_peaks: 'samples' is a required property"),
+        (("datasets", "toy_multimodal", "peaks"), "toy_decode",
+         r"config key datasets.toy_multimodal.peaks: 'toy_decode' is not a peaks dataset; expected one of"),
+        (("genomes", "toy", "source"), "resources/toy/toy3/genome.fa",
+         r"config key genomes.toy.source: resources/toy/toy3/genome.fa is written by toy genome 'toy3', "
+         r"which is not configured"),
     ],
-)
+)  # fmt: skip
 def test_bad_values_are_named(default_config, path, value, message):
     with pytest.raises(InputError, match=message):
         check_config(_with(default_config, path, value), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "section, name, message",
+    [
+        ("studies", "../x", r"config key studies.../x: name '../x' is not allowed; expected letters, digits"),
+        ("datasets", "a/b", r"config key datasets.a/b: name 'a/b' is not allowed"),
+        (
+            "studies",
+            "datasets",
+            r"config key studies.datasets: 'datasets' would write into results/datasets/",
+        ),
+        (
+            "studies",
+            "Basset",
+            r"config key studies.Basset: studies 'basset' and 'Basset' write the same path",
+        ),
+    ],
+)
+def test_names_that_would_escape_or_collide_are_refused(default_config, section, name, message):
+    cfg = copy.deepcopy(default_config)
+    cfg[section][name] = copy.deepcopy(
+        cfg["studies"]["basset"] if section == "studies" else cfg["datasets"]["toy_peaks"]
+    )
+    with pytest.raises(InputError, match=message):
+        check_config(cfg, SCHEMA)
 
 
 def test_unknown_key_is_named(default_config):
@@ -88,30 +198,6 @@ def test_unknown_key_is_named(default_config):
 
 
 def test_missing_tomtom_binary_is_named(default_config):
-    cfg = _with(default_config, ("motifs", "tomtom"), "meme")
-    cfg["motifs"]["tomtom_binary"] = "/nonexistent/tomtom"
+    cfg = _with(default_config, ("motifs",), {"tomtom": "meme", "tomtom_binary": "/nonexistent/tomtom"})
     with pytest.raises(InputError, match=r"motifs.tomtom_binary: '/nonexistent/tomtom' not found on PATH"):
         check_config(cfg, SCHEMA)
-
-
-@pytest.mark.parametrize(
-    ("path", "value", "message"),
-    [
-        (("studies",), ["koo_eddy", "nope"], r"config key studies\[1\]: unknown study 'nope'; expected one"),
-        (("zoo", "studies", "deepstarr", "models"), ["deepstarr", "deepstar"],
-         r"config key zoo.studies.deepstarr.models\[1\]: unknown model 'deepstar'"),
-        (("zoo", "studies", "basset", "model_options"), {"basset": {"filter": [1]}},
-         r"zoo.studies.basset.model_options.basset.filter: unknown option of 'basset'; expected some"),
-        (("zoo", "studies", "basset", "model_options"), {"danq": {}},
-         r"config key zoo.studies.basset.model_options.danq: 'danq' is not one of this study's models"),
-        (("zoo", "studies", "decode", "model_training"), {"decode": {"lrate": 1.0}},
-         r"config key zoo.studies.decode.model_training.decode.lrate: unknown training setting"),
-        (("zoo", "studies", "decode", "training"), {"learning_rate": 1.0},
-         r"config key zoo.studies.decode.training.learning_rate: unknown training setting"),
-        (("zoo", "studies", "decode", "dataset"), "genome",
-         r"config key zoo.studies.decode.dataset: 'genome' is not one of"),
-    ],
-)  # fmt: skip
-def test_bad_study_config_names_the_key(default_config, path, value, message):
-    with pytest.raises(InputError, match=message):
-        check_config(_with(default_config, path, value), SCHEMA)

@@ -30,7 +30,7 @@ def job_counts(stdout):
 
 
 def test_default_config_dry_run_lists_every_trial(tmp_path):
-    out = snakemake("-n", "--directory", str(tmp_path), "--config", f"outdir={tmp_path}/ke")
+    out = snakemake("-n", "--directory", str(tmp_path))
     assert out.returncode == 0, out.stderr
     counts = job_counts(out.stdout)
     # 16 Table 1 models x 5 trials, plus CNN-1-3 x 5 for the deeper-layer table.
@@ -38,30 +38,63 @@ def test_default_config_dry_run_lists_every_trial(tmp_path):
     assert counts["evaluate_model"] == 80
     # layer 0 of 16 models, layer 2 of CNN-1, layers 1-3 of CNN-1-3; 5 trials each.
     assert counts["match_filters_to_jaspar"] == (16 + 1 + 3) * 5
-    assert counts["plot_filter_logos"] == 16
+    assert counts["plot_filter_logos"] == 17
     for rule in ("summarize_table1", "summarize_layers", "plot_pool_size", "export_jaspar_motifs"):
         assert counts[rule] == 1
+    for rule in ("simulate_synthetic_dataset", "summarize_filters", "summarize_study", "plot_study"):
+        assert counts[rule] == 1
+    assert "build_toy_genome" not in counts and "download_genome" not in counts
+
+
+def test_toy_dry_run_annotates_every_sequence_model_of_every_study(tmp_path):
+    import yaml
+
+    from seqcnn.models import MODELS
+
+    out = snakemake(
+        "-n", "--directory", str(tmp_path), "--configfile", CONFIG[1], str(ROOT / "config/toy.yaml")
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = job_counts(out.stdout)
+    studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["studies"]
+    run = yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]
+    expected = {
+        (s, m) for s in run for m in studies[s]["models"] if MODELS[m].inputs == ("sequence",)
+        and MODELS[m].n_conv_layers > 0
+    }  # fmt: skip
+    listed = set(re.findall(r"results/(\w+)/motifs/(\w+)/trial\d+/layer0/stats\.json", out.stdout))
+    assert listed == expected
+    assert ("deepbind", "deepbind") in listed and ("danq", "rnn") not in listed
+    # Two toy genomes, each fetched through the download code; three peak datasets side by side.
+    assert counts["build_toy_genome"] == 2 and counts["download_genome"] == 2
+    assert counts["build_peak_labels"] == 3 and counts["build_starr_labels"] == 1
+    assert counts["summarize_filters"] == len({s for s, _ in expected})
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("models: [cnn_25, cnn_7]\n")
-    out = snakemake(
-        "-n", "--directory", str(tmp_path), "--configfile", str(ROOT / "config/config.yaml"), str(bad)
-    )
+    bad.write_text("studies: {koo_eddy: {models: [cnn_25, cnn_7]}}\n")
+    out = snakemake("-n", "--directory", str(tmp_path), "--configfile", CONFIG[1], str(bad))
     assert out.returncode != 0
-    assert "Config error: config key models[1]: unknown model 'cnn_7'" in out.stderr + out.stdout
+    assert (
+        "Config error: config key studies.koo_eddy.models[1]: unknown model 'cnn_7'"
+        in out.stderr + out.stdout
+    )
     assert not (tmp_path / "results").exists()
 
 
 TINY = """
-outdir: {out}
-synthetic: {{n_seqs: 6000, motif_ids: [MA0079.3, MA0083.3, MA0095.2]}}
-models: [cnn_25, cnn3_50]
-trials: 2
-deeper_layers: [{{model: cnn_25, layers: [0]}}]
-training: {{max_epochs: 15, patience: 15}}
-motifs: {{logo_trial: 1}}
+run: [tiny]
+datasets: {tiny_synthetic: {kind: synthetic, n_seqs: 6000, motif_ids: [MA0079.3, MA0083.3, MA0095.2]}}
+studies:
+  tiny:
+    dataset: tiny_synthetic
+    models: [cnn_25, cnn3_50]
+    trials: 2
+    deeper_layers: [{model: cnn_25, layers: [0]}]
+    training: {max_epochs: 15, patience: 15}
+    logo_trial: 1
+    published: koo_eddy_table1
 """
 
 
@@ -70,7 +103,7 @@ def tiny_run(tmp_path_factory):
     """The whole Koo & Eddy DAG on 6,000 sequences with 3 motifs, two models x two trials, CPU."""
     work = tmp_path_factory.mktemp("e2e")
     cfg = work / "tiny.yaml"
-    cfg.write_text(TINY.format(out=work / "ke"))
+    cfg.write_text(TINY)
     out = snakemake("--cores", "2", "--directory", str(work), "--configfile", CONFIG[1], str(cfg))
     assert out.returncode == 0, out.stderr[-3000:]
     return work, cfg
@@ -81,7 +114,7 @@ def test_tiny_workflow_writes_tables_and_figures(tiny_run):
     import pandas as pd
 
     work, _ = tiny_run
-    ke = work / "ke"
+    ke = work / "results/tiny"
     table = pd.read_csv(ke / "table1.tsv", sep="\t")
     assert list(table.columns) == [
         "model",
@@ -106,13 +139,19 @@ def test_tiny_workflow_writes_tables_and_figures(tiny_run):
     assert "| cnn_25 | CNN-25 | 2 |" in md and "0.973 ± 0.001" in md
     layers = pd.read_csv(ke / "layers.tsv", sep="\t")
     assert layers.loc[0, "model"] == "cnn_25" and layers.loc[0, "n_filters"] == 30
-    summary = pd.read_csv(ke / "synthetic/summary.tsv", sep="\t")
+    summary = pd.read_csv(work / "results/datasets/tiny_synthetic/summary.tsv", sep="\t")
     sizes = summary[summary["class"] == "__sequences__"].set_index("split")["positives"]
     assert sizes.to_dict() == {"train": 4200, "valid": 600, "test": 1200}
     for png in ("figures/relevant_match_vs_pool.png", "figures/logos/cnn_25.png"):
         assert (ke / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     settings = (ke / "runs/cnn_25/trial1/settings.json").read_text()
     assert '"seed": 2019001' in settings
+    # Every study writes its filter table: the same fractions as Table 1, per trial.
+    filters = pd.read_csv(ke / "filters.tsv", sep="\t")
+    assert list(filters["model"]) == ["cnn_25", "cnn_25", "cnn3_50", "cnn3_50"]
+    means = filters.groupby("model")["planted_match"].mean()
+    assert means["cnn_25"] == pytest.approx(t.loc["cnn_25", "relevant_match_mean"], abs=1e-4)
+    assert (ke / "metrics.tsv").exists() and (ke / "figures/comparison.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.slow
@@ -143,23 +182,30 @@ def toy_run(tmp_path_factory):
 def test_toy_workflow_builds_every_dataset(toy_run):
     import pandas as pd
 
-    table = pd.read_csv(toy_run / "results/toy/datasets.tsv", sep="\t").set_index("dataset")
-    assert list(table.index) == ["peaks", "starr", "decode", "multimodal"]
-    assert table.loc["peaks", "seq_len"] == 600 and table.loc["starr", "seq_len"] == 249
-    assert table.loc["starr", "tasks"] == "dev,hk" and table.loc["peaks", "n_tasks"] == 12
+    table = pd.read_csv(toy_run / "results/datasets/datasets.tsv", sep="\t").set_index("dataset")
+    names = ["toy_peaks", "toy_ctcf_101", "toy_peaks_1000", "toy_fly_starr", "toy_decode", "toy_multimodal"]
+    assert list(table.index) == names
+    assert table.loc["toy_peaks", "seq_len"] == 600 and table.loc["toy_peaks_1000", "seq_len"] == 1000
+    assert table.loc["toy_ctcf_101", "seq_len"] == 101 and table.loc["toy_ctcf_101", "tasks"] == "CTCF_cellA"
+    assert table.loc["toy_fly_starr", "seq_len"] == 249 and table.loc["toy_fly_starr", "tasks"] == "dev,hk"
+    assert table.loc["toy_peaks", "n_tasks"] == 12
     assert (table[["n_train", "n_valid", "n_test"]] > 0).all().all()
-    for kind in ("peaks", "starr", "decode", "multimodal"):
-        assert (toy_run / f"results/toy/figures/{kind}.png").read_bytes()[:4] == b"\x89PNG"
-    # A CNN learns the planted motifs from the peak windows (chance is 0.5; about 0.8 measured).
-    metrics = pd.read_csv(toy_run / "results/toy/peaks/runs/cnn_25/trial0/test_metrics.tsv", sep="\t")
+    for name in names:
+        assert (toy_run / f"results/datasets/{name}/summary.png").read_bytes()[:4] == b"\x89PNG"
+    # A CNN learns the planted motifs from the peak windows (chance is 0.5).
+    metrics = pd.read_csv(toy_run / "results/basset/runs/cnn_25/trial0/test_metrics.tsv", sep="\t")
     per_task = metrics.set_index("class")["auroc"]
     assert per_task["__macro__"] > 0.7
     assert per_task["CTCF_cellA"] > 0.85 and per_task["SPI1_cellB"] > 0.85
-    # The genome went through the fetch code: same sequence, indexed, sizes written.
-    fetched = (toy_run / "resources/genome/toy.fa").read_text()
-    assert fetched == (toy_run / "resources/toy/genome.fa").read_text()
-    sizes = (toy_run / "resources/genome/toy.chrom.sizes").read_text().split()
-    assert sizes[:2] == ["chr1", "1100000"]
+    # Both genomes went through the fetch code: same sequence, indexed, sizes written; they differ.
+    for genome in ("toy", "toy_fly"):
+        fetched = (toy_run / f"resources/genomes/{genome}/genome.fa").read_text()
+        assert fetched == (toy_run / f"resources/toy/{genome}/genome.fa").read_text()
+        sizes = (toy_run / f"resources/genomes/{genome}/genome.chrom.sizes").read_text().split()
+        assert sizes[:2] == ["chr1", "1100000"]
+    assert (toy_run / "resources/genomes/toy/genome.fa").read_text() != (
+        toy_run / "resources/genomes/toy_fly/genome.fa"
+    ).read_text()
 
 
 def planted_pearson(work, model, task):
@@ -170,9 +216,9 @@ def planted_pearson(work, model, task):
     import numpy as np
     import pandas as pd
 
-    windows = pd.read_csv(work / "results/toy/starr/dataset/windows.bed", sep="\t")
+    windows = pd.read_csv(work / "results/datasets/toy_fly_starr/dataset/windows.bed", sep="\t")
     windows = windows.rename(columns={"#chrom": "chrom"}).query("split == 'test'").reset_index(drop=True)
-    elements = pd.read_csv(work / "resources/toy/truth/elements.tsv", sep="\t").dropna(
+    elements = pd.read_csv(work / "resources/toy/toy_fly/truth/elements.tsv", sep="\t").dropna(
         subset=[f"activity_{task}"]
     )
     y_hat = np.load(work / f"results/deepstarr/runs/{model}/trial0/test_predictions.npy")
@@ -195,9 +241,10 @@ def test_toy_zoo_studies_meet_their_targets(toy_run):
     import pandas as pd
     import yaml
 
-    studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["zoo"]["studies"]
+    studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["studies"]
     value = {}
-    for study, entry in studies.items():
+    for study in yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]:
+        entry = studies[study]
         table = pd.read_csv(toy_run / f"results/{study}/metrics.tsv", sep="\t")
         assert list(table.columns) == ["model", "task", "metric", "value", "split"]
         assert list(dict.fromkeys(table["model"])) == entry["models"]
@@ -223,19 +270,51 @@ def test_toy_zoo_studies_meet_their_targets(toy_run):
     out = snakemake("--directory", str(toy_run), "--configfile", CONFIG[1], str(ROOT / "config/toy.yaml"),
                     "--report", str(report))  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "Model zoo" in report.read_text(errors="replace")
+    html = report.read_text(errors="replace")
+    assert "Studies" in html and "filters.tsv" in html
+
+
+@pytest.mark.slow
+def test_toy_filters_are_annotated_for_every_study(toy_run):
+    """filters.tsv: first-layer filters of every sequence CNN of every study, matched to JASPAR and to the
+    motifs planted in the toy genomes."""
+    import pandas as pd
+    import yaml
+
+    from seqcnn.models import MODELS
+
+    studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["studies"]
+    tables = {}
+    for study in yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]:
+        annotated = [m for m in studies[study]["models"] if 0 in MODELS[m].annotatable_layers]
+        path = toy_run / f"results/{study}/filters.tsv"
+        if not annotated:
+            assert not path.exists()
+            continue
+        tables[study] = table = pd.read_csv(path, sep="\t", keep_default_na=False)
+        assert list(table["model"]) == annotated
+        assert (table["planted_match"].astype(float) <= table["jaspar_match"].astype(float) + 1e-9).all()
+        for m in annotated:
+            assert (toy_run / f"results/{study}/figures/logos/{m}.png").read_bytes()[:4] == b"\x89PNG"
+    cnn = tables["basset"].set_index("model").loc["cnn_25"]
+    found = set(cnn["planted_found"].split(","))
+    # CNN-25's first layer recovers planted ChIP motifs of the peak study (CTCF's is the strongest).
+    assert "CTCF" in found and len(found & {"CTCF", "GATA1", "SPI1", "FOXA1"}) >= 2, found
+    deepbind = tables["deepbind"].set_index("model").loc["deepbind"]
+    assert "CTCF" in deepbind["planted_found"].split(",")
 
 
 def test_genome_checksum_mismatch_stops_the_run_and_leaves_nothing(tmp_path):
     fasta = tmp_path / "g.fa"
     fasta.write_text(">chr1\nACGTACGTAC\n")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"studies: [toy_datasets]\ngenome: {{source: {fasta}, name: g, sha256: '{'0' * 64}'}}\n")
+    bad.write_text(f"genomes: {{g: {{source: {fasta}, sha256: '{'0' * 64}'}}}}\n")
     out = snakemake(
-        "resources/genome/g.fa", "--cores", "1", "--directory", str(tmp_path),
+        "resources/genomes/g/genome.fa", "--cores", "1", "--directory", str(tmp_path),
         "--configfile", CONFIG[1], str(bad),
     )  # fmt: skip
     assert out.returncode != 0
-    log = (tmp_path / "results/logs/download_genome_g.log").read_text()
+    log = (tmp_path / "results/logs/download_genome/g.log").read_text()
     assert "sha256" in log and "0" * 64 in log
-    assert not (tmp_path / "resources/genome").exists() or not any((tmp_path / "resources/genome").iterdir())
+    genome_dir = tmp_path / "resources/genomes/g"
+    assert not genome_dir.exists() or not any(genome_dir.iterdir())

@@ -1,12 +1,23 @@
-# Shared helpers: config validation (before any job runs), paths and target lists.
+# Shared helpers: config validation (before any job runs), the one path of each named thing, targets.
+#
+# Things a user names are wildcards with one path shape each:
+#   resources/toy/{toy}/                     a generated toy genome with planted truth
+#   resources/genomes/{genome}/genome.fa     a fetched, filtered and indexed reference
+#   results/datasets/{dataset}/              a dataset (dataset/, summary.tsv, summary.png)
+#   results/{study}/runs/{model}/trial{trial}/            one training run
+#   results/{study}/motifs/{model}/trial{trial}/layer{layer}/   its filters matched to JASPAR
 
-import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from seqcnn.config import check_config
+from seqcnn.config import (
+    annotated_models,
+    check_config,
+    dataset_genome,
+    toy_of_path,
+)
 from seqcnn.errors import InputError
 
 try:
@@ -14,21 +25,33 @@ try:
 except InputError as exc:
     sys.exit(f"Config error: {exc}")
 
-OUT = config["outdir"]
-DATASET = f"{OUT}/synthetic/dataset"
-RUN = f"{OUT}/runs/{{model}}/trial{{trial}}"  # Koo & Eddy runs
-# Any run: {root} is the Koo & Eddy outdir or a label dataset's folder (see dataset_dir).
-ANY_RUN = "{root}/runs/{model}/trial{trial}"
-ANNOT = f"{OUT}/motifs/{{model}}/trial{{trial}}/layer{{layer}}"
-SPLIT_FILES = [
-    f"{DATASET}/{split}.{part}.npy"
-    for split in ("train", "valid", "test")
-    for part in ("x", "y")
-]
-TRIALS = list(range(config["trials"]))
-MODELS = list(config["models"])
-DEEPER = {d["model"]: list(d["layers"]) for d in config.get("deeper_layers") or []}
-TRAINED_MODELS = MODELS + [m for m in DEEPER if m not in MODELS]
+TOYS = config["toys"]
+GENOMES = config["genomes"]
+DATASETS = config["datasets"]
+STUDIES = config["studies"]
+
+TOY = "resources/toy/{toy}"
+GENOME = "resources/genomes/{genome}"
+DATA = "results/datasets/{dataset}"
+STUDY = "results/{study}"
+RUN = "results/{study}/runs/{model}/trial{trial}"
+ANNOT = "results/{study}/motifs/{model}/trial{trial}/layer{layer}"
+
+
+def names_of(mapping, kind=None):
+    """Wildcard alternatives: the names of a config map (of one dataset kind); none matches nothing."""
+    names = [n for n, e in mapping.items() if kind is None or e["kind"] == kind]
+    return "|".join(names) if names else "(?!)"
+
+
+wildcard_constraints:
+    toy=names_of(TOYS),
+    genome=names_of(GENOMES),
+    dataset=names_of(DATASETS),
+    study=names_of(STUDIES),
+    model=r"[A-Za-z0-9_]+",
+    trial=r"\d+",
+    layer=r"\d+",
 
 
 def jaspar_meme():
@@ -37,152 +60,189 @@ def jaspar_meme():
     return f"resources/jaspar/{j['release']}_{j['collection']}_{j['tax_group']}_{kind}.meme"
 
 
-def table_inputs(kind):
-    """Per-trial files feeding table1 (layer 0 of every model) or layers.tsv (deeper layers)."""
-    if kind == "table1":
-        pairs = [(m, 0) for m in MODELS]
-    else:
-        pairs = [(m, layer) for m, layers in DEEPER.items() for layer in layers]
-    return [
-        f"{OUT}/motifs/{m}/trial{t}/layer{layer}/stats.json"
-        for m, layer in pairs
-        for t in TRIALS
-    ]
+# --- Genomes and the files datasets read ---
 
 
-def koo_eddy_targets():
-    targets = [
-        f"{OUT}/synthetic/summary.tsv",
-        f"{OUT}/table1.tsv",
-        f"{OUT}/table1.md",
-        f"{OUT}/figures/relevant_match_vs_pool.png",
-    ]
-    targets += [f"{OUT}/figures/logos/{m}.png" for m in MODELS]
-    if DEEPER:
-        targets.append(f"{OUT}/layers.tsv")
-    return targets
+def from_toy(path):
+    """A file a toy genome writes is produced by build_toy_genome: depend on its truth.json (written last)."""
+    toy = toy_of_path(path)
+    return f"resources/toy/{toy}/truth.json" if toy is not None else path
 
 
-# --- Genome, toy genome and label datasets (study "toy_datasets") ---
-
-TOY = config["toy"]["outdir"]
-GENOME = config["genome"]
-DATASETS = config["datasets"]
-DS_OUT = DATASETS["outdir"]
-DATASET_KINDS = ["peaks", "starr", "decode", "multimodal"]
+def genome_fasta(genome):
+    return f"resources/genomes/{genome}/genome.fa"
 
 
-def _from_toy(path):
-    """Files the toy genome writes are produced by build_toy_genome: depend on its truth file."""
-    return f"{TOY}/truth.json" if str(path).startswith(f"{TOY}/") else path
+def genome_source(wc):
+    """A local FASTA is the download rule's input (so the DAG links it); a URL stays a parameter."""
+    source = str(GENOMES[wc.genome]["source"])
+    return [] if "://" in source else [from_toy(source)]
 
 
-def genome_local_source():
-    source = str(GENOME["source"])
-    return [] if "://" in source else [source]
+def dataset_genome_files(wc):
+    """FASTA (+ index) and blacklist of the genome a dataset is built from."""
+    genome = dataset_genome(config, wc.dataset)
+    files = {"fasta": genome_fasta(genome), "fai": f"{genome_fasta(genome)}.fai"}
+    if GENOMES[genome]["blacklist"]:
+        files["blacklist"] = from_toy(GENOMES[genome]["blacklist"])
+    return files
 
 
-def genome_fasta():
-    return f"resources/genome/{GENOME['name']}.fa"
-
-
-def starr_inputs():
-    paths = [
-        t[k] for t in DATASETS["starr"]["tasks"] for k in ("rna", "input", "peaks")
-    ]
-    return sorted({_from_toy(p) for p in paths})
-
-
-def decode_inputs():
-    d = DATASETS["decode"]
-    paths = [*d["starr_peaks"], *d["accessibility_peaks"], *d["tracks"].values()]
-    return sorted({_from_toy(p) for p in paths})
-
-
-def multimodal_inputs():
-    return sorted({_from_toy(p) for p in DATASETS["multimodal"]["tracks"].values()})
-
-
-# --- The model zoo: one study = one dataset x several models (results/<study>/) ---
-
-ZOO = config["zoo"]
-ZOO_OUT = ZOO["outdir"]
-ZOO_STUDIES = ZOO["studies"]
-ACTIVE_STUDIES = [s for s in config["studies"] if s in ZOO_STUDIES]
-STUDY_OF_ROOT = {f"{ZOO_OUT}/{s}": s for s in ZOO_STUDIES}
-
-
-def study_runs(study, file):
-    entry = ZOO_STUDIES[study]
-    return [
-        f"{ZOO_OUT}/{study}/runs/{m}/trial{t}/{file}"
-        for m in entry["models"]
-        for t in range(entry.get("trials", 1))
-    ]
-
-
-def study_targets(study):
-    return [
-        f"{ZOO_OUT}/{study}/metrics.tsv",
-        f"{ZOO_OUT}/{study}/figures/comparison.png",
-    ]
-
-
-def run_params(wc):
-    """Keyword arguments of seqcnn.train.train_model for a run under {root}."""
-    training = {k: v for k, v in config["training"].items() if k != "gpu"}
-    study = STUDY_OF_ROOT.get(wc.root)
-    if study is None:
-        return training
-    entry = ZOO_STUDIES[study]
-    return {
-        **training,
-        **(entry.get("training") or {}),
-        **(entry.get("model_training") or {}).get(wc.model, {}),
-        "tasks": entry.get("tasks"),
-        "crop": entry.get("crop"),
-        "model_options": (entry.get("model_options") or {}).get(wc.model, {}),
+def dataset_params(wc):
+    """A dataset's settings as its builder's keyword arguments (structure keys are inputs, not settings)."""
+    entry = DATASETS[wc.dataset]
+    skip = {
+        "kind",
+        "genome",
+        "samples",
+        "tasks",
+        "tracks",
+        "starr_peaks",
+        "accessibility_peaks",
+        "peaks",
     }
-
-
-def all_targets():
-    targets = []
-    if "koo_eddy" in config["studies"]:
-        targets += koo_eddy_targets()
-    if "toy_datasets" in config["studies"]:
-        targets.append(f"{DS_OUT}/datasets.tsv")
-        targets += [f"{DS_OUT}/figures/{kind}.png" for kind in DATASET_KINDS]
-        targets += [
-            f"{DS_OUT}/peaks/runs/{m}/trial{t}/test_metrics.tsv"
-            for m in PEAK_MODELS
-            for t in range(DATASETS["peaks"].get("trials", 1))
-        ]
-    for study in ACTIVE_STUDIES:
-        targets += study_targets(study)
-    return targets
-
-
-PEAK_MODELS = list(DATASETS["peaks"].get("models") or [])
-RUN_ROOTS = [OUT, *(f"{DS_OUT}/{kind}" for kind in DATASET_KINDS), *STUDY_OF_ROOT]
-
-
-wildcard_constraints:
-    root="|".join(re.escape(r) for r in RUN_ROOTS),
-    model=r"[A-Za-z0-9_]+",
-    study="|".join(re.escape(s) for s in ZOO_STUDIES) or "no-study",
-    trial=r"\d+",
-
-
-def dataset_dir(wc):
-    """Dataset a run under {root} trains on: the synthetic one, a study's, or the one in {root}."""
-    if wc.root == OUT:
-        return DATASET
-    if wc.root in STUDY_OF_ROOT:
-        return f"{DS_OUT}/{ZOO_STUDIES[STUDY_OF_ROOT[wc.root]]['dataset']}/dataset"
-    return f"{wc.root}/dataset"
+    if entry["kind"] == "multimodal":
+        skip.discard("tasks")
+    settings = {k: v for k, v in entry.items() if k not in skip}
+    genome = dataset_genome(config, wc.dataset)
+    return {**settings, "aliases": GENOMES[genome]["aliases"]}
 
 
 def dataset_files(wc):
-    if wc.root == OUT:
-        return [f"{DATASET}/meta.json", *SPLIT_FILES]
-    return [dataset_dir(wc)]
+    """Every assay file a dataset reads (toy files through their build)."""
+    entry = DATASETS[wc.dataset]
+    paths = []
+    if entry["kind"] == "peaks":
+        paths.append(entry["samples"])
+    elif entry["kind"] == "starr":
+        paths += [
+            t[k] for t in entry["tasks"] for k in ("rna", "input", "peaks") if k in t
+        ]
+    elif entry["kind"] == "decode":
+        paths += [
+            *entry["starr_peaks"],
+            *entry["accessibility_peaks"],
+            *entry["tracks"].values(),
+        ]
+    elif entry["kind"] == "multimodal":
+        paths += list(entry["tracks"].values())
+    return sorted({from_toy(p) for p in paths})
+
+
+def dataset_dir(dataset):
+    return f"results/datasets/{dataset}/dataset"
+
+
+def planted_truth(dataset):
+    """Where a dataset's planted motifs are known: JASPAR IDs (synthetic) or a toy genome's truth.json."""
+    entry = DATASETS[dataset]
+    if entry["kind"] == "synthetic":
+        return {"ids": entry["relevant_ids"] or entry["motif_ids"], "truth": []}
+    genome = dataset_genome(config, dataset)
+    toy = toy_of_path(GENOMES[genome]["source"])
+    return {"ids": None, "truth": [f"resources/toy/{toy}/truth.json"] if toy else []}
+
+
+def has_truth(dataset):
+    truth = planted_truth(dataset)
+    return truth["ids"] is not None or bool(truth["truth"])
+
+
+# --- Studies ---
+
+
+def study_dataset(wc):
+    return dataset_dir(STUDIES[wc.study]["dataset"])
+
+
+def trials_of(study):
+    return range(STUDIES[study]["trials"])
+
+
+def study_runs(study, file, models=None):
+    """One file of every run of a study (its ``models``, or the given ones), all trials."""
+    return [
+        f"results/{study}/runs/{m}/trial{t}/{file}"
+        for m in (models or STUDIES[study]["models"])
+        for t in trials_of(study)
+    ]
+
+
+def annotations(study, pairs):
+    """stats.json of every trial of each (model, layer) pair."""
+    return [
+        f"results/{study}/motifs/{m}/trial{t}/layer{layer}/stats.json"
+        for m, layer in pairs
+        for t in trials_of(study)
+    ]
+
+
+def first_layers(study):
+    return [(m, 0) for m in annotated_models(STUDIES[study])]
+
+
+def deeper_layers(study):
+    return [
+        (d["model"], layer)
+        for d in STUDIES[study]["deeper_layers"]
+        for layer in d["layers"]
+    ]
+
+
+def logo_files(wc):
+    """First-layer filters of a study's logo trial."""
+    trial = STUDIES[wc.study]["logo_trial"]
+    layer = f"results/{wc.study}/motifs/{wc.model}/trial{trial}/layer0"
+    return {"meme": f"{layer}/filters.meme", "stats": f"{layer}/stats.json"}
+
+
+def run_params(wc):
+    """Keyword arguments of seqcnn.train.train_model for one run of a study."""
+    entry = STUDIES[wc.study]
+    return {
+        **config["training"],
+        **entry["training"],
+        **entry["model_training"].get(wc.model, {}),
+        "tasks": entry["tasks"],
+        "crop": entry["crop"],
+        "model_options": entry["model_options"].get(wc.model, {}),
+    }
+
+
+def study_targets(study):
+    entry = STUDIES[study]
+    dataset = entry["dataset"]
+    targets = [
+        f"results/datasets/{dataset}/summary.png",
+        f"results/{study}/metrics.tsv",
+        f"results/{study}/figures/comparison.png",
+    ]
+    if annotated_models(entry):
+        targets.append(f"results/{study}/filters.tsv")
+        targets += [
+            f"results/{study}/figures/logos/{m}.png" for m in annotated_models(entry)
+        ]
+    if entry["published"] == "koo_eddy_table1":
+        targets += [
+            f"results/{study}/table1.tsv",
+            f"results/{study}/table1.md",
+            f"results/{study}/figures/relevant_match_vs_pool.png",
+        ]
+        if entry["deeper_layers"]:
+            targets.append(f"results/{study}/layers.tsv")
+    return targets
+
+
+def run_datasets():
+    """Every dataset the run's studies train on, and the peak datasets those are built from."""
+    names = [STUDIES[s]["dataset"] for s in config["run"]]
+    names += [
+        DATASETS[n]["peaks"] for n in names if DATASETS[n]["kind"] == "multimodal"
+    ]
+    return list(dict.fromkeys(names))
+
+
+def all_targets():
+    targets = [t for study in config["run"] for t in study_targets(study)]
+    targets.append("results/datasets/datasets.tsv")
+    return list(dict.fromkeys(targets))

@@ -1,4 +1,4 @@
-# Reference genomes: a deterministic toy genome with known truth, and a genome fetched from a URL or path.
+# Reference genomes: deterministic toy genomes with known truth, and genomes fetched from a URL or path.
 
 
 rule build_toy_genome:
@@ -9,39 +9,39 @@ rule build_toy_genome:
         blacklist=f"{TOY}/blacklist.bed",
         truth=f"{TOY}/truth.json",
     log:
-        "results/logs/build_toy_genome.log",
+        "results/logs/build_toy_genome/{toy}.log",
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        seed=config.get("toy", {}).get("seed", 1),
-        settings=config.get("toy", {}).get("settings", {}),
+        seed=lambda wc: TOYS[wc.toy]["seed"],
+        settings=lambda wc: TOYS[wc.toy]["settings"],
     script:
         "../scripts/build_toy_genome.py"
 
 
 rule download_genome:
     input:
-        local=genome_local_source(),
+        # A local FASTA (or the toy build writing it) is an input, so the DAG links it; a URL is not.
+        local=genome_source,
     output:
-        fasta=f"resources/genome/{GENOME['name']}.fa",
-        fai=f"resources/genome/{GENOME['name']}.fa.fai",
-        sizes=f"resources/genome/{GENOME['name']}.chrom.sizes",
+        fasta=f"{GENOME}/genome.fa",
+        fai=f"{GENOME}/genome.fa.fai",
+        sizes=f"{GENOME}/genome.chrom.sizes",
     log:
-        f"results/logs/download_genome_{GENOME['name']}.log",
+        "results/logs/download_genome/{genome}.log",
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=4000,
         runtime=60,
     params:
-        # A local file is the rule's input (so the DAG links it); a URL stays a parameter.
-        source=lambda wc, input: input.local[0] if input.local else GENOME["source"],
-        sha256=GENOME.get("sha256"),
-        md5=GENOME.get("md5"),
-        chrom_regex=GENOME.get("chrom_regex"),
-        aliases=GENOME.get("aliases") or {},
+        source=lambda wc: GENOMES[wc.genome]["source"],
+        sha256=lambda wc: GENOMES[wc.genome]["sha256"],
+        md5=lambda wc: GENOMES[wc.genome]["md5"],
+        chrom_regex=lambda wc: GENOMES[wc.genome]["chrom_regex"],
+        aliases=lambda wc: GENOMES[wc.genome]["aliases"],
     script:
         "../scripts/download_genome.py"

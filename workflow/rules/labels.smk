@@ -1,130 +1,137 @@
-# Labels from assay files: Basset-style peak matrices, DeepSTARR activity, DECODE classification.
+# Label datasets from assay files: Basset-style peak matrices, DeepSTARR activity, DECODE classification,
+# and peak windows with accessibility tracks. Each writes results/datasets/{dataset}/dataset/.
 
 
 rule build_peak_labels:
     input:
-        samples=DATASETS["peaks"]["samples"],
-        fasta=genome_fasta(),
-        blacklist=GENOME["blacklist"],
+        unpack(dataset_genome_files),
+        files=dataset_files,
     output:
-        dataset=directory(f"{DS_OUT}/peaks/dataset"),
+        dataset=directory(f"{DATA}/dataset"),
         summary=report(
-            f"{DS_OUT}/peaks/summary.tsv",
+            f"{DATA}/summary.tsv",
             caption="../report/datasets.rst",
             category="Datasets",
+            subcategory="{dataset}",
         ),
-        windows=f"{DS_OUT}/peaks/windows.bed",
+        windows=f"{DATA}/windows.bed",
     log:
-        f"{DS_OUT}/logs/build_peak_labels.log",
+        "results/logs/build_peak_labels/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_of(DATASETS, "peaks"),
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        peaks=DATASETS["peaks"],
-        splits=DATASETS["splits"],
-        aliases=GENOME.get("aliases") or {},
+        samples=lambda wc: DATASETS[wc.dataset]["samples"],
+        settings=dataset_params,
     script:
         "../scripts/build_peak_labels.py"
 
 
 rule build_starr_labels:
     input:
-        fasta=genome_fasta(),
-        blacklist=GENOME["blacklist"],
-        tracks=starr_inputs(),
+        unpack(dataset_genome_files),
+        files=dataset_files,
     output:
-        dataset=directory(f"{DS_OUT}/starr/dataset"),
+        dataset=directory(f"{DATA}/dataset"),
     log:
-        f"{DS_OUT}/logs/build_starr_labels.log",
+        "results/logs/build_starr_labels/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_of(DATASETS, "starr"),
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        starr=DATASETS["starr"],
-        splits=DATASETS["splits"],
-        aliases=GENOME.get("aliases") or {},
+        tasks=lambda wc: DATASETS[wc.dataset]["tasks"],
+        settings=dataset_params,
     script:
         "../scripts/build_starr_labels.py"
 
 
 rule build_decode_labels:
     input:
-        fasta=genome_fasta(),
-        blacklist=GENOME["blacklist"],
-        tracks=decode_inputs(),
+        unpack(dataset_genome_files),
+        files=dataset_files,
     output:
-        dataset=directory(f"{DS_OUT}/decode/dataset"),
+        dataset=directory(f"{DATA}/dataset"),
     log:
-        f"{DS_OUT}/logs/build_decode_labels.log",
+        "results/logs/build_decode_labels/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_of(DATASETS, "decode"),
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        decode=DATASETS["decode"],
-        splits=DATASETS["splits"],
-        aliases=GENOME.get("aliases") or {},
+        starr_peaks=lambda wc: DATASETS[wc.dataset]["starr_peaks"],
+        accessibility_peaks=lambda wc: DATASETS[wc.dataset]["accessibility_peaks"],
+        tracks=lambda wc: DATASETS[wc.dataset]["tracks"],
+        settings=dataset_params,
     script:
         "../scripts/build_decode_labels.py"
 
 
 rule build_multimodal_labels:
     input:
-        peaks=f"{DS_OUT}/peaks/dataset",
-        windows=f"{DS_OUT}/peaks/windows.bed",
-        fasta=genome_fasta(),
-        tracks=multimodal_inputs(),
+        unpack(dataset_genome_files),
+        peaks=lambda wc: dataset_dir(DATASETS[wc.dataset]["peaks"]),
+        windows=lambda wc: f"results/datasets/{DATASETS[wc.dataset]['peaks']}/windows.bed",
+        files=dataset_files,
     output:
-        dataset=directory(f"{DS_OUT}/multimodal/dataset"),
+        dataset=directory(f"{DATA}/dataset"),
     log:
-        f"{DS_OUT}/logs/build_multimodal_labels.log",
+        "results/logs/build_multimodal_labels/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_of(DATASETS, "multimodal"),
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        multimodal=DATASETS["multimodal"],
-        aliases=GENOME.get("aliases") or {},
+        tracks=lambda wc: DATASETS[wc.dataset]["tracks"],
+        settings=dataset_params,
     script:
         "../scripts/build_multimodal_labels.py"
 
 
 rule summarize_datasets:
     input:
-        datasets=[f"{DS_OUT}/{kind}/dataset" for kind in DATASET_KINDS],
+        datasets=[dataset_dir(d) for d in run_datasets()],
     output:
         tsv=report(
-            f"{DS_OUT}/datasets.tsv",
+            "results/datasets/datasets.tsv",
             caption="../report/datasets.rst",
             category="Datasets",
         ),
     log:
-        f"{DS_OUT}/logs/summarize_datasets.log",
+        "results/logs/summarize_datasets.log",
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        names=DATASET_KINDS,
+        names=run_datasets(),
     script:
         "../scripts/summarize_datasets.py"
 
 
 rule plot_dataset:
     input:
-        dataset=f"{DS_OUT}/{{kind}}/dataset",
+        dataset=f"{DATA}/dataset",
     output:
         png=report(
-            f"{DS_OUT}/figures/{{kind}}.png",
+            f"{DATA}/summary.png",
             caption="../report/datasets.rst",
             category="Datasets",
+            subcategory="{dataset}",
         ),
     log:
-        f"{DS_OUT}/logs/plot_dataset/{{kind}}.log",
+        "results/logs/plot_dataset/{dataset}.log",
     conda:
         "../../envs/seqcnn.yaml"
     script:

@@ -1,11 +1,12 @@
-# Motif annotation: JASPAR as MEME, filter PWMs from activations, Tomtom matches (spec section 5).
+# Motif annotation: JASPAR as MEME, filter PWMs from activations, Tomtom matches (spec section 5), for
+# every model of every study whose layer is a convolution over the sequence.
 
 
 rule export_jaspar_motifs:
     output:
         meme=jaspar_meme(),
     log:
-        f"{OUT}/logs/export_jaspar_motifs.log",
+        "results/logs/export_jaspar_motifs.log",
     conda:
         "../../envs/seqcnn.yaml"
     resources:
@@ -19,19 +20,20 @@ rule export_jaspar_motifs:
 
 rule match_filters_to_jaspar:
     input:
+        dataset=study_dataset,
         model=f"{RUN}/model.pt",
         settings=f"{RUN}/settings.json",
-        meta=f"{DATASET}/meta.json",
-        splits=SPLIT_FILES,
         jaspar=jaspar_meme(),
+        # The toy genome's truth.json names the planted motifs (none for a real genome).
+        truth=lambda wc: planted_truth(STUDIES[wc.study]["dataset"])["truth"],
     output:
         meme=f"{ANNOT}/filters.meme",
         tomtom=f"{ANNOT}/tomtom.tsv",
         stats=f"{ANNOT}/stats.json",
     log:
-        f"{OUT}/logs/match_filters_to_jaspar/{{model}}_trial{{trial}}_layer{{layer}}.log",
+        f"{STUDY}/logs/match_filters_to_jaspar/{{model}}_trial{{trial}}_layer{{layer}}.log",
     benchmark:
-        f"{OUT}/benchmarks/match_filters_to_jaspar/{{model}}_trial{{trial}}_layer{{layer}}.tsv"
+        f"{STUDY}/benchmarks/match_filters_to_jaspar/{{model}}_trial{{trial}}_layer{{layer}}.tsv"
     conda:
         "../../envs/seqcnn.yaml"
     threads: 1
@@ -39,10 +41,29 @@ rule match_filters_to_jaspar:
         mem_mb=3000,
         runtime=20,
     params:
-        dataset=lambda wc, input: Path(input.meta).parent,
         run_dir=lambda wc, input: Path(input.model).parent,
         layer=lambda wc: int(wc.layer),
+        relevant_ids=lambda wc: planted_truth(STUDIES[wc.study]["dataset"])["ids"],
         motifs=config["motifs"],
-        device=config["training"]["device"],
     script:
         "../scripts/match_filters_to_jaspar.py"
+
+
+rule summarize_filters:
+    input:
+        stats=lambda wc: annotations(wc.study, first_layers(wc.study)),
+    output:
+        tsv=report(
+            f"{STUDY}/filters.tsv",
+            caption="../report/filters.rst",
+            category="Studies",
+            subcategory="{study}",
+        ),
+    log:
+        f"{STUDY}/logs/summarize_filters.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    params:
+        has_truth=lambda wc: has_truth(STUDIES[wc.study]["dataset"]),
+    script:
+        "../scripts/summarize_filters.py"

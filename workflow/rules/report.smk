@@ -1,102 +1,102 @@
-# Tables and figures a reviewer reads: Table 1 beside the published values, deeper layers, logos.
+# Tables and figures a reader looks at: each study's comparison figure and filter logos, and Koo & Eddy's
+# Table 1 beside the published values with its deeper layers and pool-size figure.
 
 
-rule summarize_table1:
+rule plot_study:
     input:
-        metrics=expand(
-            f"{OUT}/runs/{{model}}/trial{{trial}}/test_metrics.tsv",
-            model=MODELS,
-            trial=TRIALS,
-        ),
-        stats=table_inputs("table1"),
+        metrics=f"{STUDY}/metrics.tsv",
+        predictions=lambda wc: study_runs(wc.study, "test_predictions.npy"),
+        dataset=study_dataset,
     output:
-        tsv=report(
-            f"{OUT}/table1.tsv", caption="../report/table1.rst", category="Table 1"
-        ),
-        md=report(
-            f"{OUT}/table1.md", caption="../report/table1.rst", category="Table 1"
+        png=report(
+            f"{STUDY}/figures/comparison.png",
+            caption="../report/study.rst",
+            category="Studies",
+            subcategory="{study}",
         ),
     log:
-        f"{OUT}/logs/summarize_table1.log",
+        f"{STUDY}/logs/plot_study.log",
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        models=MODELS,
+        study=lambda wc: wc.study,
+        tasks=lambda wc: STUDIES[wc.study]["tasks"],
     script:
-        "../scripts/summarize_table1.py"
-
-
-rule summarize_layers:
-    input:
-        stats=table_inputs("layers"),
-    output:
-        tsv=report(
-            f"{OUT}/layers.tsv", caption="../report/layers.rst", category="Table 1"
-        ),
-    log:
-        f"{OUT}/logs/summarize_layers.log",
-    conda:
-        "../../envs/seqcnn.yaml"
-    params:
-        deeper=DEEPER,
-    script:
-        "../scripts/summarize_layers.py"
+        "../scripts/plot_study.py"
 
 
 rule plot_filter_logos:
     input:
-        meme=f"{OUT}/motifs/{{model}}/trial{config['motifs']['logo_trial']}/layer0/filters.meme",
-        stats=f"{OUT}/motifs/{{model}}/trial{config['motifs']['logo_trial']}/layer0/stats.json",
+        unpack(logo_files),
     output:
         png=report(
-            f"{OUT}/figures/logos/{{model}}.png",
+            f"{STUDY}/figures/logos/{{model}}.png",
             caption="../report/logos.rst",
             category="Filter logos",
-            subcategory="{model}",
+            subcategory="{study}",
         ),
     log:
-        f"{OUT}/logs/plot_filter_logos/{{model}}.log",
+        f"{STUDY}/logs/plot_filter_logos/{{model}}.log",
     conda:
         "../../envs/seqcnn.yaml"
     script:
         "../scripts/plot_filter_logos.py"
 
 
+rule summarize_table1:
+    input:
+        metrics=lambda wc: study_runs(wc.study, "test_metrics.tsv"),
+        stats=lambda wc: annotations(
+            wc.study, [(m, 0) for m in STUDIES[wc.study]["models"]]
+        ),
+    output:
+        tsv=report(
+            f"{STUDY}/table1.tsv", caption="../report/table1.rst", category="Table 1"
+        ),
+        md=report(
+            f"{STUDY}/table1.md", caption="../report/table1.rst", category="Table 1"
+        ),
+    log:
+        f"{STUDY}/logs/summarize_table1.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    params:
+        models=lambda wc: STUDIES[wc.study]["models"],
+    script:
+        "../scripts/summarize_table1.py"
+
+
+rule summarize_layers:
+    input:
+        stats=lambda wc: annotations(wc.study, deeper_layers(wc.study)),
+    output:
+        tsv=report(
+            f"{STUDY}/layers.tsv", caption="../report/layers.rst", category="Table 1"
+        ),
+    log:
+        f"{STUDY}/logs/summarize_layers.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    params:
+        deeper=lambda wc: {
+            d["model"]: list(d["layers"]) for d in STUDIES[wc.study]["deeper_layers"]
+        },
+    script:
+        "../scripts/summarize_layers.py"
+
+
 rule plot_pool_size:
     input:
-        table=f"{OUT}/table1.tsv",
+        table=f"{STUDY}/table1.tsv",
     output:
         png=report(
-            f"{OUT}/figures/relevant_match_vs_pool.png",
+            f"{STUDY}/figures/relevant_match_vs_pool.png",
             caption="../report/pool_size.rst",
             category="Table 1",
         ),
     log:
-        f"{OUT}/logs/plot_pool_size.log",
+        f"{STUDY}/logs/plot_pool_size.log",
     conda:
         "../../envs/seqcnn.yaml"
     script:
         "../scripts/plot_pool_size.py"
-
-
-rule plot_study:
-    input:
-        metrics=f"{ZOO_OUT}/{{study}}/metrics.tsv",
-        predictions=lambda wc: study_runs(wc.study, "test_predictions.npy"),
-        dataset=lambda wc: f"{DS_OUT}/{ZOO_STUDIES[wc.study]['dataset']}/dataset",
-    output:
-        png=report(
-            f"{ZOO_OUT}/{{study}}/figures/comparison.png",
-            caption="../report/study.rst",
-            category="Model zoo",
-            subcategory="{study}",
-        ),
-    log:
-        f"{ZOO_OUT}/{{study}}/logs/plot_study.log",
-    conda:
-        "../../envs/seqcnn.yaml"
-    params:
-        study=lambda wc: wc.study,
-        tasks=lambda wc: ZOO_STUDIES[wc.study].get("tasks"),
-    script:
-        "../scripts/plot_study.py"

@@ -1,28 +1,30 @@
-# Koo & Eddy synthetic dataset: 12 JASPAR motifs sampled into uniform background (spec section 1).
+# Koo & Eddy synthetic datasets: JASPAR motifs sampled into uniform background (spec section 1).
 
 
 rule simulate_synthetic_dataset:
     output:
-        meta=f"{DATASET}/meta.json",
-        splits=SPLIT_FILES,
+        dataset=directory(f"{DATA}/dataset"),
         summary=report(
-            f"{OUT}/synthetic/summary.tsv",
+            f"{DATA}/summary.tsv",
             caption="../report/synthetic_summary.rst",
-            category="Synthetic dataset",
+            category="Datasets",
+            subcategory="{dataset}",
         ),
     log:
-        f"{OUT}/logs/simulate_synthetic_dataset.log",
+        "results/logs/simulate_synthetic_dataset/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_of(DATASETS, "synthetic"),
     conda:
         "../../envs/seqcnn.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        motif_ids=config["synthetic"]["motif_ids"],
-        n_seqs=config["synthetic"]["n_seqs"],
-        seq_len=config["synthetic"]["seq_len"],
-        split_fractions=config["synthetic"]["split_fractions"],
-        seed=config["synthetic"]["seed"],
+        motif_ids=lambda wc: DATASETS[wc.dataset]["motif_ids"],
+        settings=lambda wc: {
+            k: DATASETS[wc.dataset][k]
+            for k in ("n_seqs", "seq_len", "split_fractions", "seed")
+        },
         jaspar=config["jaspar"],
     script:
         "../scripts/simulate_synthetic_dataset.py"

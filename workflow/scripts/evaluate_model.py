@@ -7,9 +7,8 @@ sm = snakemake  # noqa: F821
 run_step(
     evaluate_run,
     sm.params.run_dir,
-    sm.params.dataset,
+    sm.input.dataset,
     sm.output.metrics,
-    device=sm.params.device,
     predictions=sm.output.predictions,
     log_path=sm.log[0],
 )

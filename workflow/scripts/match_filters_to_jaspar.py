@@ -2,19 +2,20 @@
 
 from seqcnn.logs import run_step
 from seqcnn.motifs import annotate_run
+from seqcnn.toy import planted_ids
 
 sm = snakemake  # noqa: F821
 m = sm.params.motifs
 run_step(
     annotate_run,
     sm.params.run_dir,
-    sm.params.dataset,
+    sm.input.dataset,
     sm.input.jaspar,
     sm.output.meme,
     sm.output.tomtom,
     sm.output.stats,
     layer=sm.params.layer,
-    relevant_ids=m["relevant_ids"],
+    relevant_ids=planted_ids(sm.params.relevant_ids, sm.input.truth),
     evalue_threshold=m["evalue_threshold"],
     method=m["tomtom"],
     tomtom_binary=m["tomtom_binary"],
@@ -22,7 +23,6 @@ run_step(
     window=m["window"],
     clip_threshold=m["clip_threshold"],
     clip_pad=m["clip_pad"],
-    device=sm.params.device,
     n_jobs=sm.threads,
     log_path=sm.log[0],
 )

@@ -8,7 +8,7 @@ training = dict(sm.params.training)  # config training settings (+ a study's ove
 run_step(
     train_model,
     sm.wildcards.model,
-    sm.params.dataset,
+    sm.input.dataset,
     sm.params.run_dir,
     trial=int(sm.wildcards.trial),
     threads=sm.threads,

@@ -1,99 +1,140 @@
-"""Validation of the workflow config, run before any job.
+"""Validation of the workflow config, run before any job, and the defaults it fills in.
 
-The JSON schema (``workflow/schemas/config.schema.yaml``) catches wrong types and unknown keys; the
-checks here catch what a schema cannot: model names that are not in the registry, JASPAR IDs that are not
-in the configured release, and layers a model does not have. Every failure is one :class:`InputError`
-naming the key and what was expected.
+The config names its things: ``genomes``, ``toys`` (generated toy genomes), ``datasets`` (each of one
+``kind``) and ``studies`` (a dataset, models and how they train); ``run`` lists the studies a bare
+``snakemake`` builds. The JSON schema (``workflow/schemas/config.schema.yaml``) holds every key's type,
+description and default, stated once: :func:`check_config` validates the config against it, fills in the
+defaults, then checks what a schema cannot — names that refer to other entries, model names against the
+registry, what a model reads against what its dataset holds, JASPAR IDs against the configured release,
+layers a model does not have, and names that would write the same path. Every failure is one
+:class:`InputError` naming the key and what was expected.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
 from .errors import InputError
-from .models import ALL_MODEL_NAMES, MODEL_NAMES, REGISTRY
-from .zoo import ZOO, zoo_options
+from .models import MODELS
+
+#: What each dataset kind holds: the inputs a model may read from it.
+DATASET_INPUTS = {
+    "synthetic": ("sequence",),
+    "peaks": ("sequence",),
+    "starr": ("sequence",),
+    "decode": ("sequence", "tracks"),
+    "multimodal": ("sequence", "tracks"),
+}
+#: Dataset kinds whose data carry planted truth when their genome is a toy genome.
+TOY_ROOT = "resources/toy"
+#: Folders under results/ that are not studies.
+RESERVED_STUDY_NAMES = ("datasets", "logs")
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
-    return ".".join(parts).replace(".[", "[") or "(top level)"
-
-
-def validate_schema(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
-    """Validate ``config`` against the YAML JSON schema; raise one message for the first problem."""
+def load_schema(schema_path: str | os.PathLike) -> dict[str, Any]:
     with open(schema_path) as fh:
-        schema = yaml.safe_load(fh)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        if err.validator == "additionalProperties":
-            raise InputError(f"config: {err.message} at {_key_path(err)}")
-        raise InputError(f"config key {_key_path(err)}: {err.message}")
+        return yaml.safe_load(fh)
 
 
-def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
-    """Schema validation, then the semantic checks.
+def _key_path(error: jsonschema.ValidationError, prefix: str = "") -> str:
+    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
+    path = ".".join([prefix, *parts] if prefix else parts).replace(".[", "[")
+    return path or "(top level)"
+
+
+def _first_error(validator: jsonschema.Validator, instance: Any, prefix: str = "") -> None:
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    err = errors[0]
+    if err.validator == "additionalProperties":
+        raise InputError(f"config: {err.message} at {_key_path(err, prefix)}")
+    if "propertyNames" in err.absolute_schema_path:
+        raise InputError(
+            f"config key {_key_path(err, prefix)}.{err.instance}: name {err.instance!r} is not allowed; "
+            "expected letters, "
+            "digits and underscores, starting with a letter or digit (names become paths and wildcards)"
+        )
+    raise InputError(f"config key {_key_path(err, prefix)}: {err.message}")
+
+
+def _resolve(node: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = node.get("$ref")
+    if ref is None:
+        return node
+    target = schema
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def fill_defaults(instance: Any, node: Mapping[str, Any], schema: Mapping[str, Any]) -> Any:
+    """Fill every missing key that has a ``default`` in ``node`` (recursively; maps of named entries too)."""
+    # ``overrides: true`` marks settings typed like another key's that override it, so they get no defaults.
+    if not isinstance(instance, dict) or node.get("overrides"):
+        return instance
+    node = _resolve(node, schema)
+    for key, sub in (node.get("properties") or {}).items():
+        sub = _resolve(sub, schema)
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            fill_defaults(instance[key], sub, schema)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in instance.items():
+            if key not in (node.get("properties") or {}):
+                fill_defaults(value, extra, schema)
+    return instance
+
+
+def validate_schema(config: dict[str, Any], schema: Mapping[str, Any]) -> None:
+    """Validate ``config`` against the schema, datasets against their kind; raise for the first problem."""
+    _first_error(jsonschema.Draft202012Validator(schema), config)
+    for name, entry in (config.get("datasets") or {}).items():
+        kind_schema = {**schema["$defs"][f"dataset_{entry['kind']}"], "$defs": schema["$defs"]}
+        validator = jsonschema.Draft202012Validator(kind_schema)
+        errors = sorted(validator.iter_errors(entry), key=lambda e: list(e.absolute_path))
+        if errors and errors[0].validator == "additionalProperties":
+            known = sorted(kind_schema["properties"])
+            extra = sorted(set(entry) - set(known))
+            raise InputError(
+                f"config key datasets.{name}.{extra[0]}: not a key of a {entry['kind']!r} dataset; expected "
+                f"some of: {', '.join(known)}"
+            )
+        _first_error(validator, entry, prefix=f"datasets.{name}")
+
+
+def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> dict[str, Any]:
+    """Schema validation, defaults filled in (``config`` is updated in place), then the semantic checks.
+
+    Returns
+    -------
+    dict
+        ``config``, completed.
 
     Raises
     ------
     InputError
         Naming the config key and what was expected.
     """
-    validate_schema(config, schema_path)
-    for i, name in enumerate(config["models"]):
-        if name not in REGISTRY:
-            raise InputError(
-                f"config key models[{i}]: unknown model {name!r}; expected one of: {', '.join(MODEL_NAMES)}"
-            )
-    for i, name in enumerate(config.get("datasets", {}).get("peaks", {}).get("models") or []):
-        if name not in REGISTRY:
-            raise InputError(
-                f"config key datasets.peaks.models[{i}]: unknown model {name!r}; expected one of: "
-                f"{', '.join(MODEL_NAMES)}"
-            )
-    for i, entry in enumerate(config.get("deeper_layers") or []):
-        name, layers = entry["model"], entry["layers"]
-        if name not in REGISTRY:
-            raise InputError(
-                f"config key deeper_layers[{i}].model: unknown model {name!r}; expected one of: "
-                f"{', '.join(MODEL_NAMES)}"
-            )
-        pools = REGISTRY[name].pools
-        bad = [layer for layer in layers if layer >= len(pools)]
-        if bad:
-            raise InputError(
-                f"config key deeper_layers[{i}].layers: layer(s) {bad} out of range; {name} has conv "
-                f"layers 0..{len(pools) - 1}"
-            )
-        # Activation PWMs map a site back to the input window around it, which needs every
-        # earlier layer to keep the sequence's resolution (Koo & Eddy's CNN-1 and CNN-1-3).
-        pooled = [layer for layer in layers if any(p > 1 for p in pools[:layer])]
-        if pooled:
-            raise InputError(
-                f"config key deeper_layers[{i}].layers: layer(s) {pooled} of {name} follow a max-pool, "
-                "so their activations cannot be mapped to sequence windows; expected layers preceded "
-                "only by "
-                "unpooled layers (e.g. cnn_1 layer 1, cnn_1_3 layers 0-2)"
-            )
+    schema = load_schema(schema_path)
+    validate_schema(config, schema)
+    fill_defaults(config, schema, schema)
+    for entry in config["datasets"].values():
+        fill_defaults(entry, schema["$defs"][f"dataset_{entry['kind']}"], schema)
+    check_names(config)
+    check_genomes(config)
+    check_datasets(config)
     check_studies(config)
-    fractions = config["synthetic"]["split_fractions"]
-    if abs(sum(fractions) - 1.0) > 1e-6:
-        raise InputError(
-            f"config key synthetic.split_fractions: {fractions} sum to {sum(fractions):g}; "
-            "expected train/valid/test fractions summing to 1"
-        )
-    if config["motifs"]["logo_trial"] >= config["trials"]:
-        raise InputError(
-            f"config key motifs.logo_trial: {config['motifs']['logo_trial']} but only "
-            f"{config['trials']} trial(s) (0..{config['trials'] - 1}) are run"
-        )
     motifs = config["motifs"]
     if motifs["tomtom"] == "meme" and shutil.which(motifs["tomtom_binary"]) is None:
         raise InputError(
@@ -101,70 +142,214 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             "motifs.tomtom: meme needs the MEME suite's tomtom (or use motifs.tomtom: memelite)"
         )
     check_jaspar_ids(config)
+    return config
 
 
-#: Studies that are not zoo studies.
-BUILTIN_STUDIES = ("koo_eddy", "toy_datasets")
+def check_names(config: dict[str, Any]) -> None:
+    """Names become paths: no study may take a folder the pipeline uses, and no two names of one map may
+    differ only in case (they would write the same path on a case-insensitive file system)."""
+    for name in config["studies"]:
+        if name in RESERVED_STUDY_NAMES:
+            raise InputError(
+                f"config key studies.{name}: {name!r} would write into results/{name}/, which the pipeline "
+                f"uses; choose another name (not {', '.join(RESERVED_STUDY_NAMES)})"
+            )
+    for section in ("toys", "genomes", "datasets", "studies"):
+        seen: dict[str, str] = {}
+        for name in config[section]:
+            other = seen.setdefault(name.lower(), name)
+            if other != name:
+                raise InputError(
+                    f"config key {section}.{name}: {section} {other!r} and {name!r} write the same path on a "
+                    "case-insensitive file system; expected names that differ by more than case"
+                )
+
+
+def toy_of_path(path: str | os.PathLike) -> str | None:
+    """The toy genome that writes ``path`` (``resources/toy/<toy>/...``), or None."""
+    parts = Path(path).parts
+    root = Path(TOY_ROOT).parts
+    if len(parts) > len(root) + 1 and parts[: len(root)] == root:
+        return parts[len(root)]
+    return None
+
+
+def check_genomes(config: dict[str, Any]) -> None:
+    """A genome reading a toy genome's files names a configured toy."""
+    for name, entry in config["genomes"].items():
+        for key in ("source", "blacklist"):
+            toy = toy_of_path(entry[key]) if entry.get(key) else None
+            if toy is not None and toy not in config["toys"]:
+                raise InputError(
+                    f"config key genomes.{name}.{key}: {entry[key]} is written by toy genome {toy!r}, which "
+                    f"is not configured; expected one of toys: {', '.join(config['toys']) or '(none)'}"
+                )
+
+
+def check_datasets(config: dict[str, Any]) -> None:
+    """Datasets name configured genomes (or, for multimodal, a peak dataset); splits and windows add up."""
+    datasets, genomes = config["datasets"], config["genomes"]
+    for name, entry in datasets.items():
+        key = f"datasets.{name}"
+        if "genome" in entry and entry["genome"] not in genomes:
+            raise InputError(
+                f"config key {key}.genome: unknown genome {entry['genome']!r}; expected one of: "
+                f"{', '.join(genomes) or '(no genomes configured)'}"
+            )
+        if entry["kind"] == "multimodal":
+            source = datasets.get(entry["peaks"])
+            if source is None or source["kind"] != "peaks":
+                peaks = [n for n, d in datasets.items() if d["kind"] == "peaks"]
+                raise InputError(
+                    f"config key {key}.peaks: {entry['peaks']!r} is not a peaks dataset; expected one of: "
+                    f"{', '.join(peaks) or '(no peaks datasets configured)'}"
+                )
+        if entry["kind"] == "synthetic":
+            fractions = entry["split_fractions"]
+            if abs(sum(fractions) - 1.0) > 1e-6:
+                raise InputError(
+                    f"config key {key}.split_fractions: {fractions} sum to {sum(fractions):g}; "
+                    "expected train/valid/test fractions summing to 1"
+                )
+        for path_key in ("samples",):
+            toy = toy_of_path(entry[path_key]) if path_key in entry else None
+            if toy is not None and toy not in config["toys"]:
+                raise InputError(
+                    f"config key {key}.{path_key}: {entry[path_key]} is written by toy genome {toy!r}, which "
+                    f"is not configured; expected one of toys: {', '.join(config['toys']) or '(none)'}"
+                )
+
+
+def dataset_genome(config: Mapping[str, Any], dataset: str) -> str | None:
+    """The genome a dataset is built from (a multimodal dataset: its peak dataset's); None for synthetic."""
+    entry = config["datasets"][dataset]
+    if entry["kind"] == "multimodal":
+        return dataset_genome(config, entry["peaks"])
+    return entry.get("genome")
+
+
+def dataset_length(config: Mapping[str, Any], dataset: str) -> int:
+    """Window length of a dataset's sequences in bp."""
+    entry = config["datasets"][dataset]
+    if entry["kind"] == "multimodal":
+        return dataset_length(config, entry["peaks"])
+    return int(entry["seq_len"] if entry["kind"] == "synthetic" else entry["window"])
+
+
+def study_models(study: Mapping[str, Any]) -> list[str]:
+    """Every model a study trains: its ``models`` and then any deeper-layer-only model."""
+    extra = [d["model"] for d in study["deeper_layers"] if d["model"] not in study["models"]]
+    return [*study["models"], *dict.fromkeys(extra)]
+
+
+def annotated_models(study: Mapping[str, Any]) -> list[str]:
+    """The trained models whose first layer is annotated (a convolution over the sequence)."""
+    return [m for m in study_models(study) if 0 in MODELS[m].annotatable_layers]
+
+
+def _unknown_model(key: str, name: str) -> InputError:
+    return InputError(f"config key {key}: unknown model {name!r}; expected one of: {', '.join(MODELS)}")
 
 
 def check_studies(config: dict[str, Any]) -> None:
-    """``studies`` names known studies; every zoo study names known models, options and training keys."""
-    from dataclasses import fields
-
-    from .train import TrainSettings
-
-    zoo = config.get("zoo", {}).get("studies") or {}
-    known = (*BUILTIN_STUDIES, *zoo)
-    for i, name in enumerate(config["studies"]):
-        if name not in known:
+    """Studies name a dataset, known models that can read it, known options and layers; ``run`` names
+    studies."""
+    studies, datasets = config["studies"], config["datasets"]
+    for i, name in enumerate(config["run"]):
+        if name not in studies:
             raise InputError(
-                f"config key studies[{i}]: unknown study {name!r}; expected one of: {', '.join(known)}"
+                f"config key run[{i}]: unknown study {name!r}; expected one of: "
+                f"{', '.join(studies) or '(none)'}"
             )
-    training_keys = {f.name for f in fields(TrainSettings)} | set(config["training"])
-    for study, entry in zoo.items():
-        key = f"zoo.studies.{study}"
-        if study in BUILTIN_STUDIES:
-            raise InputError(f"config key {key}: {study!r} is a built-in study name; choose another")
+    for study, entry in studies.items():
+        key = f"studies.{study}"
+        if entry["dataset"] not in datasets:
+            raise InputError(
+                f"config key {key}.dataset: unknown dataset {entry['dataset']!r}; expected one of: "
+                f"{', '.join(datasets) or '(no datasets configured)'}"
+            )
+        kind = datasets[entry["dataset"]]["kind"]
+        held = DATASET_INPUTS[kind]
         for i, name in enumerate(entry["models"]):
-            if name not in ALL_MODEL_NAMES:
+            if name not in MODELS:
+                raise _unknown_model(f"{key}.models[{i}]", name)
+            missing = [x for x in MODELS[name].inputs if x not in held]
+            if missing:
                 raise InputError(
-                    f"config key {key}.models[{i}]: unknown model {name!r}; expected one of: "
-                    f"{', '.join(ALL_MODEL_NAMES)}"
+                    f"config key {key}.models[{i}]: model {name!r} reads "
+                    f"{' and '.join(MODELS[name].inputs)}, but dataset {entry['dataset']!r} ({kind}) holds "
+                    f"{' and '.join(held)} only; expected a model that reads {' and/or '.join(held)}"
                 )
-        for name, options in (entry.get("model_options") or {}).items():
+        duplicates = sorted({m for m in entry["models"] if entry["models"].count(m) > 1})
+        if duplicates:
+            raise InputError(
+                f"config key {key}.models: {', '.join(duplicates)} listed more than once; expected each "
+                "model once (use trials for repeats)"
+            )
+        for name, options in entry["model_options"].items():
             if name not in entry["models"]:
                 raise InputError(
                     f"config key {key}.model_options.{name}: {name!r} is not one of this study's models "
                     f"({', '.join(entry['models'])})"
                 )
-            known_options = zoo_options(name) if name in ZOO else {}
+            known = MODELS[name].options
             for option in options:
-                if option not in known_options:
+                if option not in known:
                     raise InputError(
                         f"config key {key}.model_options.{name}.{option}: unknown option of {name!r}; "
-                        f"expected some of: {', '.join(known_options) or '(none)'}"
+                        f"expected some of: {', '.join(known) or '(none)'}"
                     )
-        overrides = [("training", entry.get("training") or {})]
-        for name, settings in (entry.get("model_training") or {}).items():
-            if name not in entry["models"]:
+        for name in entry["model_training"]:
+            if name not in study_models(entry):
                 raise InputError(
                     f"config key {key}.model_training.{name}: {name!r} is not one of this study's models "
                     f"({', '.join(entry['models'])})"
                 )
-            overrides.append((f"model_training.{name}", settings))
-        for where, settings in overrides:
-            for name in settings:
-                if name not in training_keys:
-                    raise InputError(
-                        f"config key {key}.{where}.{name}: unknown training setting; expected one of: "
-                        f"{', '.join(sorted(training_keys))}"
-                    )
+        length = dataset_length(config, entry["dataset"])
+        if entry["crop"] is not None and entry["crop"] > length:
+            raise InputError(
+                f"config key {key}.crop: {entry['crop']} bp is longer than dataset {entry['dataset']!r}'s "
+                f"{length}-bp windows; expected at most {length}"
+            )
+        for i, deeper in enumerate(entry["deeper_layers"]):
+            check_deeper_layers(f"{key}.deeper_layers[{i}]", deeper)
+        if entry["logo_trial"] >= entry["trials"]:
+            raise InputError(
+                f"config key {key}.logo_trial: {entry['logo_trial']} but only {entry['trials']} trial(s) "
+                f"(0..{entry['trials'] - 1}) are run"
+            )
+
+
+def check_deeper_layers(key: str, deeper: Mapping[str, Any]) -> None:
+    name, layers = deeper["model"], deeper["layers"]
+    if name not in MODELS:
+        raise _unknown_model(f"{key}.model", name)
+    info = MODELS[name]
+    bad = [layer for layer in layers if layer >= info.n_conv_layers]
+    if bad:
+        raise InputError(
+            f"config key {key}.layers: layer(s) {bad} out of range; {name} has conv layers "
+            f"0..{info.n_conv_layers - 1}"
+        )
+    # Activation PWMs map a site back to the input window around it, which needs every earlier layer to
+    # keep the sequence's resolution (Koo & Eddy's CNN-1 and CNN-1-3).
+    pooled = [layer for layer in layers if layer not in info.annotatable_layers]
+    if pooled:
+        raise InputError(
+            f"config key {key}.layers: layer(s) {pooled} of {name} follow a max-pool, so their activations "
+            "cannot be mapped to sequence windows; expected layers preceded only by unpooled layers "
+            "(e.g. cnn_1 layer 1, cnn_1_3 layers 0-2)"
+        )
 
 
 def check_jaspar_ids(config: dict[str, Any]) -> None:
-    """Every ``synthetic.motif_ids`` entry must exist in the configured JASPAR release."""
+    """Every synthetic dataset's ``motif_ids`` exist in the configured JASPAR release."""
+    synthetic = {n: d for n, d in config["datasets"].items() if d["kind"] == "synthetic"}
+    if not synthetic:
+        return
     from .jaspar import fetch_motifs, select_motifs
 
     j = config["jaspar"]
     motifs = fetch_motifs(j["release"], j["collection"], j["tax_group"], j["all_versions"])
-    select_motifs(motifs, config["synthetic"]["motif_ids"], "config key synthetic.motif_ids")
+    for name, entry in synthetic.items():
+        select_motifs(motifs, entry["motif_ids"], f"config key datasets.{name}.motif_ids")

@@ -52,6 +52,53 @@ def summarize_study(tables: Sequence[str | os.PathLike], out_tsv: str | os.PathL
     return table
 
 
+#: Columns of a study's ``filters.tsv``.
+FILTER_COLUMNS = (
+    "model", "trial", "layer", "n_filters", "n_dead", "jaspar_match", "planted_match", "planted_found",
+)  # fmt: skip
+
+
+def summarize_filters(
+    stats_files: Sequence[str | os.PathLike], out_tsv: str | os.PathLike, has_truth: bool = True
+) -> pd.DataFrame:
+    """One row per annotated run: how many first-layer filters match JASPAR and the planted motifs.
+
+    Parameters
+    ----------
+    stats_files
+        ``stats.json`` of :func:`seqcnn.motifs.annotate_run`, one per model x trial.
+    out_tsv
+        Output: :data:`FILTER_COLUMNS`. ``jaspar_match`` is the fraction of filters with a Tomtom hit
+        (Basset reported 45% annotated); ``planted_match`` the fraction hitting a planted motif, and
+        ``planted_found`` the planted motifs some filter hits (by name, best hit first). Without planted
+        truth (a real genome) both are empty.
+    has_truth
+        Whether the dataset has planted motifs.
+    """
+    rows = []
+    for path in stats_files:
+        stats = json.loads(Path(path).read_text())
+        filters = stats["filters"]
+        found = [f["best_relevant_name"] for f in filters if f.get("relevant_hit")]
+        rows.append(
+            {
+                "model": stats["model"],
+                "trial": int(stats["trial"]),
+                "layer": int(stats["layer"]),
+                "n_filters": int(stats["n_filters"]),
+                "n_dead": sum(int(f["n_sites"]) == 0 for f in filters),
+                "jaspar_match": float(stats["jaspar_match"]),
+                "planted_match": float(stats["relevant_match"]) if has_truth else np.nan,
+                "planted_found": ",".join(dict.fromkeys(found)) if has_truth else "",
+            }
+        )
+    if not rows:
+        raise InputError("a filter table needs at least one annotated run")
+    table = pd.DataFrame(rows, columns=list(FILTER_COLUMNS))
+    write_tsv(table, out_tsv, float_format="%.4f")
+    return table
+
+
 def _run_of(path: str | os.PathLike) -> tuple[str, int]:
     settings = json.loads((Path(path).parent / "settings.json").read_text())
     return settings["model"], int(settings["trial"])

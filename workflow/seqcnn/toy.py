@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import logging
 import math
 import os
@@ -1615,3 +1616,27 @@ def _truth_json(
             "bigwigs": {t: rel(p) for t, p in genome.bigwigs.items()},
         },
     }
+
+
+def planted_ids(ids: Sequence[str] | None, truth_files: Sequence[str | os.PathLike] = ()) -> list[str]:
+    """JASPAR IDs of the motifs planted in a dataset, for counting filters that match planted truth.
+
+    Parameters
+    ----------
+    ids
+        IDs given directly (a synthetic dataset's ground truth); used when not None.
+    truth_files
+        Otherwise: the ``truth.json`` of the toy genome the dataset was built from (every planted motif).
+
+    Returns
+    -------
+    list of str
+        Empty when the dataset has no planted truth (a real genome).
+    """
+    if ids is not None:
+        return list(ids)
+    found: list[str] = []
+    for path in truth_files:
+        truth = json.loads(Path(path).read_text())
+        found += [m["matrix_id"] for m in truth["motifs"].values()]
+    return list(dict.fromkeys(found))

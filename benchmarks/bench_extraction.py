@@ -2,7 +2,7 @@
 
 A genome of at least 100 Mb is generated (or given with ``--genome``) and ``--windows`` random windows are
 drawn. Ours: :func:`seqcnn.genome.load_genome_codes` (the genome read once into 1-byte codes) then
-:func:`seqcnn.labels.extract` and :func:`seqcnn.sequence.one_hot_numpy`. Peer: ``bedtools getfasta -tab``
+:func:`seqcnn.windows.extract` and :func:`seqcnn.sequence.one_hot_numpy`. Peer: ``bedtools getfasta -tab``
 on the same BED, then a plain Python one-hot (a per-base dictionary lookup), as hand-written data code
 often does; a NumPy lookup of the bedtools output is reported too. Both sides are timed end to end,
 genome reading included, and the encoded windows are checked to be identical.
@@ -29,8 +29,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from seqcnn.genome import load_genome_codes  # noqa: E402
-from seqcnn.labels import extract  # noqa: E402
 from seqcnn.sequence import encode, one_hot_numpy  # noqa: E402
+from seqcnn.windows import extract  # noqa: E402
 
 ONE_HOT = {"A": (1, 0, 0, 0), "C": (0, 1, 0, 0), "G": (0, 0, 1, 0), "T": (0, 0, 0, 1)}
 

@@ -36,15 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 import yaml  # noqa: E402
 
 from seqcnn.datasets import load_split, load_tracks  # noqa: E402
+from seqcnn.predict import call_model, pick_device  # noqa: E402
 from seqcnn.synthetic import build_synthetic_dataset  # noqa: E402
 from seqcnn.train import (  # noqa: E402
     BatchSource,
     TrainSettings,
-    _call,
     build_run_model,
     make_optimizer,
     penalty,
-    pick_device,
     resolve_run,
     task_loss,
     train_epoch,
@@ -60,7 +59,7 @@ def bound_epoch(model, optimizer, batches, settings, device, task="binary") -> f
     t0 = time.perf_counter()
     for xb, yb in batches:
         optimizer.zero_grad(set_to_none=True)
-        loss = task_loss(_call(model, xb), yb, task, settings)
+        loss = task_loss(call_model(model, xb), yb, task, settings)
         (loss + penalty(model, settings.l2)).backward()
         optimizer.step()
     if device.type == "cuda":
@@ -132,7 +131,9 @@ def main(argv=None):
         if dataset is None:
             dataset = Path(tmp) / "synthetic"
             config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-            build_synthetic_dataset(config["synthetic"]["motif_ids"], dataset, Path(tmp) / "summary.tsv")
+            build_synthetic_dataset(
+                config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "summary.tsv"
+            )
         options = json.loads(args.options)
         rows = [
             benchmark(m, dataset, device, args.repeats, settings, args.limit, options) for m in args.models

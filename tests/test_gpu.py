@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from seqcnn.datasets import load_split, save_dataset
-from seqcnn.train import BatchSource, load_trained, predict, train_model
+from seqcnn.predict import load_run, predict
+from seqcnn.train import BatchSource, train_model
 
 pytestmark = [
     pytest.mark.gpu,
@@ -41,6 +42,6 @@ def test_gpu_training_and_cpu_gpu_predictions_agree(dataset, tmp_path):
     train_model("cnn_25", dataset, tmp_path, max_epochs=2, device="auto")
     assert json.loads((tmp_path / "settings.json").read_text())["device"].startswith("cuda")
     X, _ = load_split(dataset, "test")
-    gpu = predict(load_trained(tmp_path, device="cuda"), X, device="cuda")
-    cpu = predict(load_trained(tmp_path, device="cpu"), X, device="cpu")
+    gpu = predict(load_run(tmp_path, device="cuda"), X, device="cuda")
+    cpu = predict(load_run(tmp_path, device="cpu"), X, device="cpu")
     np.testing.assert_allclose(gpu, cpu, atol=2e-3)

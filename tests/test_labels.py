@@ -281,3 +281,21 @@ def test_unknown_split_chromosome(toy, tmp_path):
     msg = _fails(toy, tmp_path, toy.samples, "chr9", splits={"valid": ["chr2"], "test": ["chr9"]})
     assert "splits.test" in msg and "not in the genome" in msg and "'chr1'" in msg
     _fails(toy, tmp_path, toy.samples, "both", splits={"valid": ["chr2"], "test": ["chr2"]})
+
+
+def test_experiments_select_rows_of_the_sheet(toy, built, tmp_path):
+    """One TF of the sheet (DeepBind's setting): its labels equal that column of the full dataset."""
+    result = _build(toy, tmp_path, experiments=["CTCF_cellA"], negatives="none")
+    meta = load_meta(result.out_dir)
+    assert meta["classes"] == ["CTCF_cellA"]
+    X, y = load_split(result.out_dir, "test")
+    assert y.shape[1] == 1 and (y[:, 0] == 1).all()  # every window is a CTCF summit, no negatives asked
+    full, full_bed, _ = built
+    full_classes = load_meta(full.out_dir)["classes"]
+    bed = _read_bed(result.windows_bed)
+    column = full_classes.index("CTCF_cellA")
+    shared = bed.merge(full_bed, on=["chrom", "start"], suffixes=("", "_full"))
+    assert len(shared) > 0.5 * len(bed)
+    assert (shared["label_full"].str[column] == "1").all()
+    _fails(toy, tmp_path / "bad", None, r"samples.tsv: experiments \['CTCF'\] not in the sample sheet",
+           experiments=["CTCF"])  # fmt: skip

@@ -11,8 +11,10 @@ import seqcnn.train as train_mod
 from seqcnn.datasets import load_split, save_dataset
 from seqcnn.evaluate import evaluate_run
 from seqcnn.jaspar import fetch_motifs, select_motifs
+from seqcnn.models import build_model
+from seqcnn.predict import load_run, predict
 from seqcnn.synthetic import generate_koo_eddy
-from seqcnn.train import BatchSource, load_trained, predict, train_model
+from seqcnn.train import BatchSource, train_model
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def test_early_stopping_restores_best_checkpoint(random_dataset, tmp_path):
     assert len(history) - 1 - best == 2  # stopped exactly `patience` epochs after the best
     assert summary["best_epoch"] == best
     # The saved model is the best epoch's: its validation loss reproduces the recorded minimum.
-    model = load_trained(tmp_path, device="cpu")
+    model = load_run(tmp_path, device="cpu")
     X, y = load_split(random_dataset, "valid")
     src = BatchSource(X, y, torch.device("cpu"))
     loss, _, _ = train_mod.evaluate_loss(model, src, train_mod.TrainSettings())
@@ -109,7 +111,7 @@ def test_streaming_and_resident_batches_agree(random_dataset):
 
 def test_predict_is_in_unit_interval_and_batch_invariant(random_dataset):
     X, _ = load_split(random_dataset, "test")
-    model = train_mod.build_model("cnn_25", n_classes=2, seq_len=60)
+    model = build_model("cnn_25", n_classes=2, seq_len=60)
     a = predict(model, X, batch_size=7, device="cpu")
     b = predict(model, X, batch_size=100, device="cpu")
     assert a.shape == (100, 2) and (a > 0).all() and (a < 1).all()

@@ -7,9 +7,7 @@ for figures such as predicted against measured activity.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +15,7 @@ import pandas as pd
 from .datasets import load_split, load_tracks
 from .io import atomic_path, write_tsv
 from .metrics import classification_metrics, macro_average, regression_metrics
-from .train import load_trained, predict
+from .predict import load_run, predict, read_settings
 
 
 def evaluate_run(
@@ -25,13 +23,15 @@ def evaluate_run(
     dataset_dir: str | os.PathLike,
     out_tsv: str | os.PathLike,
     split: str = "test",
-    device: str | None = "auto",
+    device: str | None = None,
     predictions: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Evaluate ``run_dir``'s best checkpoint on one split of ``dataset_dir``.
 
     Parameters
     ----------
+    device
+        None or ``"auto"``: CUDA when present.
     predictions
         Where to save the predictions ``(N, T)`` float32 ``.npy`` (default: not saved).
 
@@ -42,10 +42,10 @@ def evaluate_run(
         recall_at_10fdr``. Regression: ``model, trial, split, class, n, pearson, spearman, mse``. One row
         per task plus a ``__macro__`` row (unweighted task mean).
     """
-    settings = json.loads((Path(run_dir) / "settings.json").read_text())
+    settings = read_settings(run_dir)
     task = settings.get("task", "binary")
     inputs = settings.get("inputs", ["sequence"])
-    model = load_trained(run_dir, device=device)
+    model = load_run(run_dir, device=device)
     X, y = load_split(dataset_dir, split)
     if settings.get("task_index") is not None:
         y = y[:, settings["task_index"]]

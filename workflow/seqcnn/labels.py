@@ -162,6 +162,28 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------------
 
 
+def select_experiments(
+    sheet: pd.DataFrame, experiments: Sequence[str] | None, samples_tsv: str | os.PathLike
+) -> pd.DataFrame:
+    """The rows of ``sheet`` for ``experiments`` (all when None), in sheet order.
+
+    Raises
+    ------
+    InputError
+        Naming the sheet and the experiments it does not list.
+    """
+    if experiments is None:
+        return sheet
+    known = list(sheet["experiment"])
+    missing = [e for e in experiments if e not in known]
+    if missing or not experiments:
+        raise InputError(
+            f"{samples_tsv}: experiments {missing or '[]'} not in the sample sheet; expected some of: "
+            f"{', '.join(known)}"
+        )
+    return sheet[sheet["experiment"].isin(set(experiments))].reset_index(drop=True)
+
+
 def merge_summits(chroms: np.ndarray, summits: np.ndarray, merge_bp: int) -> tuple[np.ndarray, np.ndarray]:
     """Merge summits closer than ``merge_bp`` (single linkage) into one window centre each.
 
@@ -466,6 +488,7 @@ def build_peak_dataset(
     blacklist: str | os.PathLike | None = None,
     aliases: Mapping[str, str] | None = None,
     seed: int = 0,
+    experiments: Sequence[str] | None = None,
 ) -> PeakDataset:
     """Build a multi-task binary peak dataset, its windows BED and a summary table.
 
@@ -507,6 +530,8 @@ def build_peak_dataset(
         Chromosome alias table (file name -> genome name, used in both directions).
     seed
         Seed of every random choice; the same inputs and seed give identical outputs.
+    experiments
+        Experiments of the sheet to keep, in sheet order (default: all), e.g. one TF for DeepBind.
 
     Returns
     -------
@@ -537,7 +562,7 @@ def build_peak_dataset(
     _check(isinstance(neg_ratio, (int, float)) and neg_ratio >= 0, "neg_ratio", "a number >= 0", neg_ratio)
     _check(0 < gc_bin <= 1, "gc_bin", "a fraction in (0, 1]", gc_bin)
 
-    sheet = read_sample_sheet(samples_tsv)
+    sheet = select_experiments(read_sample_sheet(samples_tsv), experiments, samples_tsv)
     codes = load_genome_codes(fasta)
     sizes = {name: int(seq.size) for name, seq in codes.items()}
     split_of = resolve_splits(sizes, splits, aliases=aliases)

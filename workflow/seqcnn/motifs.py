@@ -28,8 +28,8 @@ import torch
 
 from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
+from .predict import load_run, pick_device, read_settings
 from .sequence import N_CODE, one_hot
-from .train import pick_device
 
 ALPHABET = "ACGT"
 
@@ -936,14 +936,10 @@ def annotate_run(
     The stats JSON records the run's ``model`` and ``trial``. ``kwargs`` are passed on to
     :func:`annotate_filters`.
     """
-    import json
-    from pathlib import Path
-
     from .datasets import load_split
-    from .train import load_trained
 
-    settings = json.loads((Path(run_dir) / "settings.json").read_text())
-    model = load_trained(run_dir, device=kwargs.get("device"))
+    settings = read_settings(run_dir)
+    model = load_run(run_dir, device=kwargs.get("device"))
     X, _ = load_split(dataset_dir, split)
     metadata = {"model": settings["model"], "trial": settings["trial"], "split": split}
     return annotate_filters(

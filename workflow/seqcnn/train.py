@@ -14,7 +14,8 @@ compute and not by input handling. Larger ones are memory-mapped and streamed in
 
 A run directory holds ``settings.json`` (resolved settings and the seed), ``metrics.tsv`` (one row per
 epoch), ``model.pt`` (best ``state_dict``) and, while training, ``checkpoint.pt`` (last completed epoch,
-optimiser and RNG state) from which a killed job resumes.
+optimiser and RNG state) from which a killed job resumes. Loading a finished run and predicting with it
+belong to :mod:`seqcnn.predict`, which this module builds its models through.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from .datasets import load_meta, load_split, load_tracks, task_type
 from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
 from .metrics import classification_metrics, macro_average, regression_metrics
-from .models import build_model, model_inputs
+from .models import model_inputs
+from .predict import call_model, crop_window, model_from_settings, output_transform, pick_device
 from .sequence import one_hot
 
 log = logging.getLogger("seqcnn.train")
@@ -66,13 +68,6 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "rmsprop"):
             raise InputError(f"training key optimizer: expected 'adam' or 'rmsprop', got {self.optimizer!r}")
-
-
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``None`` or ``"auto"`` pick CUDA when present, else CPU."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def trial_seed(base_seed: int, trial: int) -> int:
@@ -110,7 +105,7 @@ class BatchSource:
     ):
         self.n = len(y)
         self.device = device
-        self.window = _crop_window(X.shape[1] if X is not None else None, crop)
+        self.window = crop_window(X.shape[1] if X is not None else None, crop)
         parts = {"X": X, "tracks": tracks}
         nbytes = y.nbytes + sum(a.nbytes for a in parts.values() if a is not None)
         self.resident = nbytes <= RESIDENT_BYTES if resident is None else resident
@@ -152,15 +147,6 @@ class BatchSource:
             yield inputs, yb
 
 
-def _crop_window(length: int | None, crop: int | None) -> slice | None:
-    if crop is None or length is None or crop == length:
-        return None
-    if not 0 < crop <= length:
-        raise InputError(f"training key crop: expected a length in [1, {length}], got {crop}")
-    start = (length - crop) // 2
-    return slice(start, start + crop)
-
-
 def reverse_complement(inputs: dict[str, torch.Tensor], mask: torch.Tensor) -> dict[str, torch.Tensor]:
     """Reverse-complement the rows selected by ``mask`` (B,) bool.
 
@@ -172,10 +158,6 @@ def reverse_complement(inputs: dict[str, torch.Tensor], mask: torch.Tensor) -> d
         flipped = x.flip((1, 2)) if key == "sequence" else x.flip(-1)
         out[key] = torch.where(mask.view(-1, *([1] * (x.dim() - 1))), flipped, x)
     return out
-
-
-def _call(model: nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-    return model(*(inputs[k] for k in getattr(model, "inputs", ("sequence",))))
 
 
 def bce_loss(logits: torch.Tensor, y: torch.Tensor, clip: float) -> torch.Tensor:
@@ -194,11 +176,6 @@ def task_loss(out: torch.Tensor, y: torch.Tensor, task: str, settings: TrainSett
     return mse_loss(out, y) if task == "regression" else bce_loss(out, y, settings.prob_clip)
 
 
-def output_transform(out: torch.Tensor, task: str) -> torch.Tensor:
-    """Sigmoid for binary tasks; regression outputs are the values."""
-    return out if task == "regression" else torch.sigmoid(out)
-
-
 def penalty(model: nn.Module, l2: float) -> torch.Tensor:
     """``l2 * sum(w^2)`` plus ``model.l1 * sum(|w|)`` over the model's penalised parameters."""
     params = model.penalized_parameters()
@@ -207,40 +184,6 @@ def penalty(model: nn.Module, l2: float) -> torch.Tensor:
     if l1:
         total = total + l1 * sum(p.abs().sum() for p in params)
     return total
-
-
-@torch.no_grad()
-def predict(
-    model: nn.Module,
-    X,
-    batch_size: int = 1000,
-    device: str | torch.device | None = None,
-    tracks=None,
-    task: str = "binary",
-    crop: int | None = None,
-) -> np.ndarray:
-    """Outputs of ``model`` (sigmoid for binary tasks) in eval mode: ``(N, T)`` float32.
-
-    Parameters
-    ----------
-    X
-        ``(N, L)`` codes, or ``None`` for a track-only model.
-    tracks
-        ``(N, K, B)`` tracks for models that read them.
-    """
-    device = pick_device(device)
-    model = model.to(device).eval()
-    wanted = getattr(model, "inputs", ("sequence",))
-    source = BatchSource(
-        X if "sequence" in wanted else None,
-        np.zeros((len(X) if X is not None else len(tracks), 0), dtype=np.float32),
-        device,
-        resident=False,
-        tracks=tracks if "tracks" in wanted else None,
-        crop=crop,
-    )
-    out = [output_transform(_call(model, xb), task).float().cpu() for xb, _ in source.batches(batch_size)]
-    return torch.cat(out).numpy()
 
 
 def _monitor(task: str, y: np.ndarray, y_hat: np.ndarray) -> tuple[str, float]:
@@ -256,7 +199,7 @@ def evaluate_loss(model: nn.Module, source: BatchSource, settings: TrainSettings
     model.eval()
     total, preds, ys = 0.0, [], []
     for xb, yb in source.batches(settings.eval_batch_size):
-        out = _call(model, xb)
+        out = call_model(model, xb)
         total += task_loss(out, yb, task, settings).item() * len(yb)
         preds.append(output_transform(out, task).float().cpu())
         ys.append(yb.cpu())
@@ -289,7 +232,7 @@ def train_epoch(
             flip = torch.rand(len(yb), generator=generator) < 0.5
             xb = reverse_complement(xb, flip.to(yb.device))
         optimizer.zero_grad(set_to_none=True)
-        loss = task_loss(_call(model, xb), yb, task, settings)
+        loss = task_loss(call_model(model, xb), yb, task, settings)
         (loss + penalty(model, settings.l2)).backward()
         optimizer.step()
         running += loss.detach() * len(yb)
@@ -353,7 +296,7 @@ def resolve_run(
         )
     seq_len = int(meta["seq_len"])
     length = int(track_meta["bins"]) if inputs == ("tracks",) else (crop or seq_len)
-    _crop_window(seq_len, crop)
+    crop_window(seq_len, crop)
     return {
         "task": task_type(meta),
         "classes": list(tasks) if tasks else classes,
@@ -379,13 +322,7 @@ def _source(
 
 def build_run_model(model_name: str, spec: dict[str, Any]) -> nn.Module:
     """The model of a resolved run (see :func:`resolve_run`)."""
-    return build_model(
-        model_name,
-        n_classes=len(spec["classes"]),
-        seq_len=spec["seq_len"],
-        n_tracks=spec["n_tracks"],
-        **spec["model_options"],
-    )
+    return model_from_settings({"model": model_name, **spec})
 
 
 def train_model(
@@ -407,7 +344,7 @@ def train_model(
     Parameters
     ----------
     model_name
-        Registry name (see :data:`seqcnn.models.ALL_MODEL_NAMES`).
+        Registry name (a key of :data:`seqcnn.models.MODELS`).
     dataset_dir
         Dataset directory (:mod:`seqcnn.datasets`) with train and valid splits.
     run_dir
@@ -568,21 +505,3 @@ def train_model(
     log.info("finished %s trial %d: %s", model_name, trial, summary)
     ckpt_path.unlink(missing_ok=True)
     return summary
-
-
-def load_trained(run_dir: str | os.PathLike, device: str | None = "auto") -> nn.Module:
-    """Rebuild a trained model from ``settings.json`` + ``model.pt`` in ``run_dir`` (eval mode)."""
-    import json
-
-    run_dir = Path(run_dir)
-    settings = json.loads((run_dir / "settings.json").read_text())
-    spec = {
-        "classes": settings["classes"],
-        "seq_len": settings["seq_len"],
-        "n_tracks": settings.get("n_tracks", 0),
-        "model_options": settings.get("model_options") or {},
-    }
-    model = build_run_model(settings["model"], spec)
-    state = torch.load(run_dir / "model.pt", map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    return model.to(pick_device(device)).eval()

@@ -1,10 +1,24 @@
-"""Model registry: published parameter counts, layer geometry, activations."""
+"""Model registry: published parameter counts, layer geometry, activations, one registry for all models."""
+
+import dataclasses
 
 import pytest
 import torch
 
 from seqcnn.errors import InputError
-from seqcnn.models import MODEL_NAMES, SameMaxPool1d, build_model, count_parameters, same_pool_padding
+from seqcnn.models import (
+    ALL_MODEL_NAMES,
+    MODEL_NAMES,
+    MODELS,
+    REGISTRY,
+    ModelInfo,
+    SameMaxPool1d,
+    build_model,
+    count_parameters,
+    model_inputs,
+    same_pool_padding,
+)
+from seqcnn.zoo import ZOO, zoo_options
 
 # Koo & Eddy spec section 2 (L = 200 / 1000). CNN-25(60/90/120) use 60/90/120 first-layer filters
 # (spec section 7 decision), so their counts follow from the layer shapes.
@@ -89,3 +103,91 @@ def test_cnn_50_alone_has_l1_and_penalized_parameters_exclude_batchnorm():
     assert not any(id(p) in penalized for p in bn_params)
     assert id(model.out.bias) in penalized
     assert sum(p.numel() for p in model.penalized_parameters()) == 2280 + 19200 + 131072 + 6156
+
+
+# --------------------------------------------------------------------------------------------------
+# One registry for the Koo & Eddy family and the zoo
+# --------------------------------------------------------------------------------------------------
+
+# Small shapes per zoo model, (L or B, K, options), keeping each model's default number of conv layers.
+ZOO_SMALL = {
+    "deepbind": (40, 0, {"filters": 4, "width": 6}),
+    "basset": (100, 0, {"filters": (8, 8, 8), "widths": (5, 3, 3), "pools": (2, 2, 2), "hidden": (16, 16)}),
+    "danq": (60, 0, {"filters": 8, "width": 6, "pool": 5, "lstm_units": 4, "hidden": 8}),
+    "danq_mini": (50, 0, {}),
+    "deepstarr": (64, 0, {"filters": (8, 8, 8, 8), "hidden": (16, 16)}),
+    "decode": (40, 3, {"filters": (8, 8, 8, 8), "late_filters": (8, 8, 8), "hidden": 16}),
+    "decode_se2kb": (20, 4, {"filters": (8,) * 7, "hidden": (16, 16, 8)}),
+    "rescnn": (50, 0, {"channels": 8}),
+    "rnn": (30, 0, {"hidden": 8}),
+    "lstm": (30, 0, {"hidden": 8}),
+    "factornet": (80, 2, {"filters": 8, "width": 10, "pool": 5, "position_units": 8, "lstm_units": 4}),
+    "multimodal": (80, 2, {"seq_filters": 8, "track_filters": 4, "width": 10, "pool": 5}),
+    "multimodal_seq": (80, 0, {"seq_filters": 8, "track_filters": 4, "width": 10, "pool": 5}),
+    "multimodal_track": (80, 2, {"seq_filters": 8, "track_filters": 4, "width": 10, "pool": 5}),
+}
+
+
+def small(name: str) -> tuple[torch.nn.Module, int]:
+    length, k, options = ZOO_SMALL.get(name, (100, 0, {}))
+    return build_model(name, n_classes=2, seq_len=length, n_tracks=k, **options).eval(), length
+
+
+def test_one_registry_behind_the_old_names():
+    assert MODEL_NAMES == tuple(n for n, m in MODELS.items() if m.family == "koo_eddy")
+    assert ALL_MODEL_NAMES == tuple(MODELS) == (*MODEL_NAMES, *ZOO)
+    assert set(ZOO_SMALL) == set(ZOO) == {n for n, m in MODELS.items() if m.family == "zoo"}
+    assert set(REGISTRY) == set(MODEL_NAMES) and all(REGISTRY[n] is MODELS[n].spec for n in MODEL_NAMES)
+    assert all(zoo_options(n) == MODELS[n].options for n in ZOO)
+    assert all(MODELS[n].name == n and model_inputs(n) == MODELS[n].inputs for n in MODELS)
+    info = MODELS["cnn_1"]
+    assert isinstance(info, ModelInfo) and info.annotatable_layers == (0, 1)
+    assert MODELS["cnn_1_3"].annotatable_layers == (0, 1, 2) and MODELS["cnn_25"].annotatable_layers == (0,)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        info.n_conv_layers = 3
+    with pytest.raises(
+        InputError, match=r"model 'cnn_25' has no option\(s\) filters; expected some of: bn_eps"
+    ):
+        build_model("cnn_25", filters=60)
+
+
+def _sequence_convs(model: torch.nn.Module) -> int:
+    track_branch = getattr(model, "track_branch", None)
+    skip = set() if track_branch is None else {id(m) for m in track_branch.modules()}
+    return sum(isinstance(m, torch.nn.Conv1d) and id(m) not in skip for m in model.modules())
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_registry_entry_agrees_with_the_built_model(name):
+    info = MODELS[name]
+    model, length = small(name)
+    assert model.inputs == info.inputs and model.paper_name == info.paper_name
+    assert info.family == ("koo_eddy" if name in MODEL_NAMES else "zoo")
+    assert model.n_conv_layers == info.n_conv_layers
+    assert info.n_conv_layers == (_sequence_convs(model) if "sequence" in info.inputs else 0)
+    if info.inputs != ("sequence",):
+        assert info.annotatable_layers == ()
+    assert set(info.annotatable_layers) <= set(range(info.n_conv_layers))
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (8, length)), 4).transpose(1, 2).float()
+    for layer in info.annotatable_layers:
+        act = model.conv_activations(x, layer)
+        offset = model.conv_offset(layer)
+        assert act.dim() == 3 and act.shape[0] == 8 and (act >= 0).all()
+        assert act.shape[2] in (length - 2 * offset, length - 2 * offset - 1)
+        # Activation p reads the input window centred on p + offset (the left centre for even widths).
+        p = act.shape[2] // 2
+        xg = x.clone().requires_grad_()
+        model.conv_activations(xg, layer)[:, :, p].sum().backward()
+        reached = torch.nonzero(xg.grad.abs().sum(dim=(0, 1))).flatten()
+        assert (reached.min() + reached.max()).item() // 2 == p + offset
+    for layer in set(range(info.n_conv_layers)) - set(info.annotatable_layers):
+        if info.family == "koo_eddy":
+            assert model.conv_offset(layer) is None  # follows a max-pool
+        else:
+            with pytest.raises(InputError, match=f"layer {layer}: "):
+                model.conv_activations(x, layer)
+    if not info.annotatable_layers and info.family == "zoo":
+        with pytest.raises(InputError, match="cannot be annotated"):
+            model.conv_offset(0)

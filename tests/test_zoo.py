@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcnn.errors import InputError
-from seqcnn.zoo import ZOO, ZOO_INPUTS, SameConv2d, build_zoo_model, zoo_options
+from seqcnn.models import MODELS
+from seqcnn.zoo import ZOO, SameConv2d, build_zoo_model, zoo_options
 
 
 def n_params(model: nn.Module) -> int:
@@ -86,7 +87,7 @@ def small_model(name: str, n_outputs: int = 3) -> nn.Module:
 def small_inputs(name: str, n: int) -> list[torch.Tensor]:
     length, k, _ = SMALL[name]
     make = {"sequence": lambda: random_one_hot(n, length), "tracks": lambda: torch.rand(n, k, length)}
-    return [make[what]() for what in ZOO_INPUTS[name]]
+    return [make[what]() for what in MODELS[name].inputs]
 
 
 def test_small_shapes_cover_every_zoo_model():
@@ -97,7 +98,7 @@ def test_small_shapes_cover_every_zoo_model():
 def test_interface_and_output_shape(name):
     length, k, _ = SMALL[name]
     model = small_model(name, n_outputs=3).eval()
-    assert model.inputs == ZOO_INPUTS[name]
+    assert model.inputs == MODELS[name].inputs
     assert model.inputs in {("sequence",), ("tracks",), ("sequence", "tracks")}
     assert model.input_length == length
     assert model.n_outputs == 3
@@ -148,7 +149,7 @@ def planted_batch(name: str, n: int, g: torch.Generator) -> tuple[list[torch.Ten
         ("sequence",): ((0, 1), ()),
         ("sequence", "tracks"): ((0,), (1,)),
         ("tracks",): ((), (0, 1)),
-    }[ZOO_INPUTS[name]]
+    }[MODELS[name].inputs]
     starts = torch.randint(0, length - 7, (n,), generator=g).tolist()
     for i, s in enumerate(starts):
         for j, task in enumerate(seq_tasks):
@@ -158,7 +159,7 @@ def planted_batch(name: str, n: int, g: torch.Generator) -> tuple[list[torch.Ten
             if y[i, task]:
                 tracks[i, j, s : s + 7] += 3.0
     named = {"sequence": X, "tracks": tracks[:, :k]}
-    return [named[what] for what in ZOO_INPUTS[name]], y.float()
+    return [named[what] for what in MODELS[name].inputs], y.float()
 
 
 @pytest.mark.parametrize("name", sorted(ZOO))

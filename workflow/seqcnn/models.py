@@ -1,26 +1,37 @@
-"""Model registry: the Koo & Eddy (2019) CNN family as plain ``nn.Module``s chosen by name.
+"""Model registry: every model a study may name, the Koo & Eddy (2019) CNN family and the zoo, by name.
 
-Every model maps one-hot DNA ``(N, 4, L)`` to logits ``(N, T)``. Layer order inside each block follows the
-authors' framework: convolution without bias (BatchNorm follows) -> BatchNorm -> ReLU -> max-pool ->
-dropout. Convolutions use SAME padding; pools use TensorFlow SAME padding with -inf fill, which only
-matters for CNN-50-2 (pool 50, stride 2). See ``shared/spec/koo_eddy.md`` section 2.
+:data:`MODELS` maps each name to a :class:`ModelInfo`: its family (``"koo_eddy"`` or ``"zoo"``), what it
+reads, its architecture options and which conv layers can be annotated with activation PWMs, all known
+without building it. :func:`build_model` builds one as a plain ``nn.Module`` mapping one-hot DNA
+``(N, 4, L)`` (and/or signal tracks, see :mod:`seqcnn.zoo`) to logits ``(N, T)``.
 
-A model exposes ``conv_activations(x, layer)`` (post-ReLU, pre-pool output of conv layer ``layer``; the
-activations Koo & Eddy turn into PWMs), ``penalized_parameters()`` (tensors under L2/L1) and ``l1``
-(its own L1 coefficient; only CNN-50 has one in the released code).
+The Koo & Eddy models are defined here. Layer order inside each block follows the authors' framework:
+convolution without bias (BatchNorm follows) -> BatchNorm -> ReLU -> max-pool -> dropout. Convolutions use
+SAME padding; pools use TensorFlow SAME padding with -inf fill, which only matters for CNN-50-2 (pool 50,
+stride 2). See ``shared/spec/koo_eddy.md`` section 2.
+
+A model whose conv layers can be annotated exposes ``conv_activations(x, layer)`` (post-activation,
+pre-pool output of conv layer ``layer``; the activations Koo & Eddy turn into PWMs) and
+``conv_offset(layer)`` (how activation positions map to input positions, see
+:func:`seqcnn.motifs.activation_pwms`). Every model has ``penalized_parameters()`` (tensors under L2/L1)
+and ``l1`` (its own L1 coefficient; only CNN-50 has one in the released code).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .errors import InputError
-from .zoo import ZOO, ZOO_INPUTS, build_zoo_model
+from .zoo import ZOO, build_zoo_model, zoo_options
 
 
 def same_pool_padding(length: int, size: int, stride: int) -> tuple[int, int, int]:
@@ -137,6 +148,11 @@ class KooEddyCNN(nn.Module):
     def n_conv_layers(self) -> int:
         return len(self.convs)
 
+    @property
+    def annotatable_layers(self) -> tuple[int, ...]:
+        """Conv layers preceded only by unpooled layers: their positions are sequence positions."""
+        return koo_eddy_annotatable(self.spec)
+
     def reset_parameters(self) -> None:
         """Glorot-uniform weights; output bias Glorot with TF's 1-D fan (sqrt of its length)."""
         for block in self.convs:
@@ -162,6 +178,13 @@ class KooEddyCNN(nn.Module):
             x = block(x)
         return self.convs[layer].activate(x)
 
+    def conv_offset(self, layer: int = 0) -> int | None:
+        """0 for a layer at sequence resolution (SAME convs: activation ``p`` is centred on input ``p``);
+        None for a layer after a max-pool, whose positions are not sequence positions."""
+        if not 0 <= layer < len(self.convs):
+            raise InputError(f"layer {layer}: model has conv layers 0..{len(self.convs) - 1}")
+        return 0 if layer in self.annotatable_layers else None
+
     def penalized_parameters(self) -> list[torch.Tensor]:
         """Conv and dense weights plus the output bias (BatchNorm parameters are excluded)."""
         params = [b.conv.weight for b in self.convs]
@@ -178,8 +201,13 @@ def _pool_model(pool1: int, width1: int = 19, filters1: int = 30, name: str = ""
     )
 
 
+def koo_eddy_annotatable(spec: ConvSpec) -> tuple[int, ...]:
+    """Conv layers of ``spec`` preceded only by unpooled layers (CNN-1: 0, 1; CNN-1-3: 0, 1, 2; CNN-25: 0)."""
+    return tuple(i for i in range(len(spec.filters)) if all(p == 1 for p in spec.pools[:i]))
+
+
 # Table 1 of Koo & Eddy (2019), keyed by the authors' code names.
-REGISTRY: dict[str, ConvSpec] = {
+_TABLE1: dict[str, ConvSpec] = {
     "cnn_1": _pool_model(1, name="CNN-1"),
     "cnn_2": _pool_model(2, name="CNN-2"),
     "cnn_4": _pool_model(4, name="CNN-4"),
@@ -201,47 +229,155 @@ REGISTRY: dict[str, ConvSpec] = {
     "cnn_1_3": ConvSpec((30, 128, 128), (19, 5, 5), (1, 1, 100), paper_name="CNN-1-3"),
 }
 
-#: The Koo & Eddy models (the Table 1 study).
-MODEL_NAMES = tuple(REGISTRY)
-#: Every model a study may name: Koo & Eddy's and the zoo's (:mod:`seqcnn.zoo`).
-ALL_MODEL_NAMES = (*MODEL_NAMES, *ZOO)
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the pipeline knows about a registered model without building it.
 
-def build_model(name: str, n_classes: int = 12, seq_len: int = 200, n_tracks: int = 0, **kwargs) -> nn.Module:
-    """Build a registered model by name.
-
-    Parameters
+    Attributes
     ----------
     name
-        A name from :data:`ALL_MODEL_NAMES`.
-    n_classes
-        Outputs ``T``.
-    seq_len
-        Input length (bins for a model that reads binned tracks only).
-    n_tracks
-        Signal tracks the model reads beside (or instead of) the sequence.
-    **kwargs
-        Architecture options (zoo models) or BatchNorm settings (Koo & Eddy models).
+        Registry name (the ``{model}`` wildcard).
+    family
+        ``"koo_eddy"`` (Table 1 of Koo & Eddy 2019, and CNN-1-3) or ``"zoo"`` (:mod:`seqcnn.zoo`).
+    paper_name
+        Name of the architecture in its paper or seed.
+    inputs
+        What ``forward`` reads, in order: ``("sequence",)``, ``("tracks",)`` or ``("sequence", "tracks")``.
+    options
+        Architecture options :func:`build_model` accepts, with their defaults.
+    n_conv_layers
+        Conv layers the sequence passes through at the default options (0 for recurrent and track-only
+        models).
+    annotatable_layers
+        0-based conv layers whose post-activation output maps back to input sequence windows, so that
+        :func:`seqcnn.motifs.activation_pwms` can turn them into PWMs: for Koo & Eddy models the layers
+        preceded only by unpooled layers; for zoo models ``(0,)`` when the first layer is a Conv1d over
+        the one-hot sequence alone, else ``()``.
+    build
+        ``build(n_classes, seq_len, n_tracks, **options)``; use :func:`build_model`, which checks the options.
+    spec
+        Layer sizes of a Koo & Eddy model (None for zoo models).
+    """
+
+    name: str
+    family: str
+    paper_name: str
+    inputs: tuple[str, ...]
+    options: dict[str, Any] = field(hash=False)
+    n_conv_layers: int
+    annotatable_layers: tuple[int, ...]
+    build: Callable[..., nn.Module] = field(repr=False, compare=False)
+    spec: ConvSpec | None = None
+
+
+def _build_koo_eddy(spec: ConvSpec, n_classes: int, seq_len: int, n_tracks: int = 0, **options) -> nn.Module:
+    # Koo & Eddy models read sequence only; n_tracks is accepted so a study can pass one value to all.
+    return KooEddyCNN(spec, n_classes=n_classes, seq_len=seq_len, **options)
+
+
+def _build_zoo(name: str, n_classes: int, seq_len: int, n_tracks: int = 0, **options) -> nn.Module:
+    return build_zoo_model(name, n_outputs=n_classes, seq_len=seq_len, n_tracks=n_tracks, **options)
+
+
+_KOO_EDDY_OPTIONS = {
+    p.name: p.default
+    for p in inspect.signature(KooEddyCNN).parameters.values()
+    if p.name not in ("spec", "n_classes", "seq_len")
+}
+
+
+def _registry() -> dict[str, ModelInfo]:
+    models = {
+        name: ModelInfo(
+            name=name,
+            family="koo_eddy",
+            paper_name=spec.paper_name,
+            inputs=("sequence",),
+            options=dict(_KOO_EDDY_OPTIONS),
+            n_conv_layers=len(spec.filters),
+            annotatable_layers=koo_eddy_annotatable(spec),
+            spec=spec,
+            build=partial(_build_koo_eddy, spec),
+        )
+        for name, spec in _TABLE1.items()
+    }
+    for name, cls in ZOO.items():
+        models[name] = ModelInfo(
+            name=name,
+            family="zoo",
+            paper_name=cls.paper_name,
+            inputs=tuple(cls.inputs),
+            options=zoo_options(name),
+            n_conv_layers=cls.n_conv_layers,
+            annotatable_layers=tuple(cls.annotatable_layers),
+            build=partial(_build_zoo, name),
+        )
+    return models
+
+
+#: Every model a study may name: the Koo & Eddy family first (Table 1 order), then the zoo.
+MODELS: dict[str, ModelInfo] = _registry()
+
+#: The Koo & Eddy models (the Table 1 study), in Table 1 order.
+MODEL_NAMES = tuple(n for n, m in MODELS.items() if m.family == "koo_eddy")
+#: Every registered name (``tuple(MODELS)``); kept for callers of the earlier API.
+ALL_MODEL_NAMES = tuple(MODELS)
+#: Koo & Eddy layer sizes by name, derived from :data:`MODELS`; kept for callers of the earlier API.
+REGISTRY: dict[str, ConvSpec] = {n: m.spec for n, m in MODELS.items() if m.family == "koo_eddy"}
+
+
+def model_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a registered model.
 
     Raises
     ------
     InputError
         For an unknown name, listing the known ones.
     """
-    if name in REGISTRY:
-        return KooEddyCNN(REGISTRY[name], n_classes=n_classes, seq_len=seq_len, **kwargs)
-    if name in ZOO:
-        return build_zoo_model(name, n_outputs=n_classes, seq_len=seq_len, n_tracks=n_tracks, **kwargs)
-    raise InputError(f"unknown model {name!r}; expected one of: {', '.join(ALL_MODEL_NAMES)}")
+    if name not in MODELS:
+        raise InputError(f"unknown model {name!r}; expected one of: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def build_model(
+    name: str, n_classes: int = 12, seq_len: int = 200, n_tracks: int = 0, **options
+) -> nn.Module:
+    """Build a registered model by name.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`MODELS`.
+    n_classes
+        Outputs ``T``.
+    seq_len
+        Input length (bins for a model that reads binned tracks only).
+    n_tracks
+        Signal tracks the model reads beside (or instead of) the sequence; ignored by sequence-only models.
+    **options
+        Architecture options (``MODELS[name].options``: layer sizes of zoo models, BatchNorm settings of
+        Koo & Eddy models).
+
+    Raises
+    ------
+    InputError
+        For an unknown name (listing the known ones), an option the model does not have, or shapes the
+        model cannot take.
+    """
+    info = model_info(name)
+    unknown = sorted(set(options) - set(info.options))
+    if unknown:
+        raise InputError(
+            f"model {name!r} has no option(s) {', '.join(unknown)}; "
+            f"expected some of: {', '.join(info.options) or '(none)'}"
+        )
+    return info.build(n_classes=n_classes, seq_len=seq_len, n_tracks=n_tracks, **options)
 
 
 def model_inputs(name: str) -> tuple[str, ...]:
     """What a model reads: ``("sequence",)``, ``("tracks",)`` or ``("sequence", "tracks")``."""
-    if name in REGISTRY:
-        return ("sequence",)
-    if name in ZOO:
-        return ZOO_INPUTS[name]
-    raise InputError(f"unknown model {name!r}; expected one of: {', '.join(ALL_MODEL_NAMES)}")
+    return model_info(name).inputs
 
 
 def count_parameters(model: nn.Module) -> int:

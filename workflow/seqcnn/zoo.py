@@ -1,17 +1,20 @@
 """The seeds' model zoo: classic regulatory-genomics networks as plain ``nn.Module``s chosen by name.
 
-Each class re-implements one architecture of ``shared/spec/architectures.md`` (DeepBind seed, Basset,
-DanQ and the seed mini-DanQ, DeepSTARR, DECODE v8 and its 2 kb SE-CNN, the seed-style pre-activation
-ResCNN, the seed RNN/LSTM, and FactorNet-style early fusion and two-branch late fusion of sequence and
-chromatin accessibility). They share one interface so the training loop can treat them alike: the
-constructor takes ``n_outputs``, ``seq_len`` (sequence length ``L``, or bins ``B`` for a model that reads
-tracks only) and ``n_tracks`` plus architecture options whose defaults are the spec's; ``inputs`` names
-what ``forward`` reads, in order (one-hot ``(N, 4, L)`` ACGT sequence and/or float tracks, ``(N, K, L)``
-beside a sequence or ``(N, K, B)`` for DECODE); ``forward`` returns raw logits or values ``(N, T)`` (any
-sigmoid belongs to the loss or to inference); ``penalized_parameters()`` lists the conv, linear and LSTM
-weight matrices for an L2 penalty. Shapes a model cannot take raise :class:`~seqcnn.errors.InputError`
-when it is built, and a tensor of the wrong shape raises it in ``forward``, before any layer sees it.
-Ports of Keras models (DanQ, DeepSTARR, DECODE, FactorNet) start from Keras's default initialisation
+Each class re-implements one architecture of ``shared/spec/architectures.md`` (DeepBind seed, Basset, DanQ and
+the seed mini-DanQ, DeepSTARR, DECODE v8 and its 2 kb SE-CNN, the seed-style pre-activation ResCNN, the seed
+RNN/LSTM, and FactorNet-style early fusion and two-branch late fusion of sequence and chromatin
+accessibility). They share one interface so the training loop can treat them alike: the constructor takes
+``n_outputs``, ``seq_len`` (sequence length ``L``, or bins ``B`` for a model that reads tracks only) and
+``n_tracks`` plus architecture options whose defaults are the spec's; ``inputs`` names what ``forward`` reads,
+in order (one-hot ``(N, 4, L)`` ACGT sequence and/or float tracks, ``(N, K, L)`` beside a sequence or
+``(N, K, B)`` for DECODE); ``forward`` returns raw logits or values ``(N, T)`` (any sigmoid belongs to the
+loss or to inference); ``penalized_parameters()`` lists the conv, linear and LSTM weight matrices for an L2
+penalty. Models whose first layer is a Conv1d over the one-hot sequence alone expose its post-activation
+output, ``conv_activations(x, 0)``, and where activation positions sit in the input, ``conv_offset(0)``, so
+their first-layer filters can be annotated with activation PWMs like Koo & Eddy's
+(:func:`seqcnn.motifs.activation_pwms`). Shapes a model cannot take raise :class:`~seqcnn.errors.InputError`
+when it is built, and a tensor of the wrong shape raises it in ``forward``, before any layer sees it. Ports of
+Keras models (DanQ, DeepSTARR, DECODE, FactorNet) start from Keras's default initialisation
 (:func:`keras_init`); the Torch7 and PyTorch originals keep PyTorch's.
 """
 
@@ -61,12 +64,21 @@ class ZooModel(nn.Module):
         As built; ``paper_name`` names the architecture in its paper or seed.
     l1
         The model's own L1 coefficient (0 for every zoo model).
+    n_conv_layers
+        Conv layers the sequence passes through (0 for recurrent and track-only models).
+    annotatable_layers
+        Conv layers :meth:`conv_activations` serves: ``(0,)`` when the first layer is a Conv1d over the
+        one-hot sequence alone, else ``()``.
     """
 
     #: What ``forward`` reads, in argument order.
     inputs: tuple[str, ...] = SEQUENCE
     #: Name of the architecture in its paper or seed.
     paper_name: str = ""
+    #: Conv layers the sequence passes through, at the default options (instances count their own).
+    n_conv_layers: int = 0
+    #: Conv layers whose activations map back to input sequence windows.
+    annotatable_layers: tuple[int, ...] = ()
 
     def __init__(self, n_outputs: int, seq_len: int, n_tracks: int = 0):
         super().__init__()
@@ -132,6 +144,59 @@ class ZooModel(nn.Module):
         frameworks' default kernel regularisers.
         """
         return [p for p in self.parameters() if p.dim() > 1]
+
+    def _annotatable(self, layer: int) -> None:
+        if layer not in self.annotatable_layers:
+            name = type(self).__name__
+            if not self.annotatable_layers:
+                raise InputError(
+                    f"layer {layer}: {name} has no conv layer over the sequence alone whose activations "
+                    "map back to sequence windows, so its filters cannot be annotated"
+                )
+            raise InputError(
+                f"layer {layer}: {name} serves activations of conv layer(s) "
+                f"{', '.join(map(str, self.annotatable_layers))} only"
+            )
+
+    def conv_activations(self, x: torch.Tensor, layer: int = 0) -> torch.Tensor:
+        """Post-activation, pre-pool output of the first conv: ``(N, 4, L)`` -> ``(N, F, L_act)``.
+
+        After BatchNorm and ReLU where the architecture has them, before any pool or dropout.
+        ``L_act = L - w + 1`` for a valid conv of width ``w``, ``L`` for a "same" one; activation ``p``
+        covers the input window centred on ``p + conv_offset(layer)``.
+
+        Raises
+        ------
+        InputError
+            For a layer not in :attr:`annotatable_layers`, or a tensor of the wrong shape.
+        """
+        self._annotatable(layer)
+        self._check(x)
+        return self._first_activations(x)
+
+    def conv_offset(self, layer: int = 0) -> int:
+        """Input position of the centre of activation 0 of conv layer ``layer``: ``(w - 1) // 2`` for a
+        valid conv of width ``w``, 0 for a "same" one (activation ``p`` is centred on ``p + offset``)."""
+        self._annotatable(layer)
+        return _window_offset(self._first_conv())
+
+    def _first_conv(self) -> nn.Conv1d:
+        raise NotImplementedError
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def _window_offset(conv: nn.Conv1d) -> int:
+    """Input position of the centre of output 0 of a stride-1 Conv1d (0 for "same" padding).
+
+    A conv of (dilated) width ``w`` and padding ``q`` makes output ``p`` cover inputs ``p - q`` to
+    ``p - q + w - 1``, centred on ``p - q + (w - 1) // 2`` (the left of the two centres for even ``w``).
+    """
+    if conv.padding == "same":
+        return 0
+    width = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+    return (width - 1) // 2 - conv.padding[0]
 
 
 def _conv_out(length: int, width: int) -> int:
@@ -254,6 +319,8 @@ class DeepBindSeed(ZooModel):
     """
 
     paper_name = "DeepBind (seed)"
+    n_conv_layers = 1
+    annotatable_layers = (0,)
 
     def __init__(self, n_outputs: int, seq_len: int, n_tracks: int = 0, filters: int = 16, width: int = 12):
         super().__init__(n_outputs, seq_len, n_tracks)
@@ -266,6 +333,12 @@ class DeepBindSeed(ZooModel):
         """``(N, 4, L)`` one-hot -> ``(N, T)`` logits."""
         self._check(x)
         return self.out(F.relu(self.conv(x)).amax(dim=2))
+
+    def _first_conv(self) -> nn.Conv1d:
+        return self.conv
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.conv(x))
 
 
 class Basset(ZooModel):
@@ -288,6 +361,8 @@ class Basset(ZooModel):
     """
 
     paper_name = "Basset"
+    n_conv_layers = 3
+    annotatable_layers = (0,)
 
     def __init__(
         self,
@@ -310,6 +385,7 @@ class Basset(ZooModel):
             layers += [nn.Conv1d(in_ch, f, w), nn.BatchNorm1d(f), nn.ReLU(), nn.MaxPool1d(p)]
             in_ch = f
         self.convs = nn.Sequential(*layers)
+        self.n_conv_layers = len(filters)
         self.flat_features = in_ch * length
         self.dense = _dense_stack(self.flat_features, hidden, dropout, bn={})
         self.out = nn.Linear(hidden[-1] if hidden else self.flat_features, n_outputs)
@@ -318,6 +394,12 @@ class Basset(ZooModel):
         """``(N, 4, L)`` one-hot -> ``(N, T)`` logits."""
         self._check(x)
         return self.out(self.dense(self.convs(x).flatten(1)))
+
+    def _first_conv(self) -> nn.Conv1d:
+        return self.convs[0]
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return self.convs[:3](x)  # conv 1 -> BatchNorm -> ReLU
 
 
 class DanQ(ZooModel):
@@ -342,6 +424,8 @@ class DanQ(ZooModel):
     """
 
     paper_name = "DanQ"
+    n_conv_layers = 1
+    annotatable_layers = (0,)
 
     def __init__(
         self,
@@ -376,6 +460,12 @@ class DanQ(ZooModel):
         h, _ = self.lstm(h.transpose(1, 2))  # (N, steps, 2 * units)
         return self.out(F.relu(self.dense(self.drop(h).flatten(1))))
 
+    def _first_conv(self) -> nn.Conv1d:
+        return self.conv
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.conv(x))
+
 
 class MiniDanQ(ZooModel):
     """Seed mini-DanQ (spec section 3b): a small conv + BiLSTM that keeps the max over time.
@@ -399,6 +489,8 @@ class MiniDanQ(ZooModel):
     """
 
     paper_name = "mini-DanQ (seed)"
+    n_conv_layers = 1
+    annotatable_layers = (0,)
 
     def __init__(
         self,
@@ -428,6 +520,12 @@ class MiniDanQ(ZooModel):
         h, _ = self.lstm(self.pool(F.relu(self.conv(x))).transpose(1, 2))
         return self.out(F.relu(self.dense(self.drop(h.amax(dim=1)))))
 
+    def _first_conv(self) -> nn.Conv1d:
+        return self.conv
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.conv(x))
+
 
 class DeepSTARR(ZooModel):
     """DeepSTARR (spec section 4): four "same" conv blocks, two dense blocks, one linear output per task.
@@ -455,6 +553,8 @@ class DeepSTARR(ZooModel):
     """
 
     paper_name = "DeepSTARR"
+    n_conv_layers = 4
+    annotatable_layers = (0,)
 
     def __init__(
         self,
@@ -485,6 +585,7 @@ class DeepSTARR(ZooModel):
             ]
             in_ch = f
         self.convs = nn.Sequential(*layers)
+        self.n_conv_layers = len(filters)
         self.flat_features = in_ch * length
         self.dense = _dense_stack(self.flat_features, hidden, dropout, bn=bn)
         self.out = nn.Linear(hidden[-1] if hidden else self.flat_features, n_outputs)
@@ -494,6 +595,12 @@ class DeepSTARR(ZooModel):
         """``(N, 4, L)`` one-hot -> ``(N, T)`` values (one per task)."""
         self._check(x)
         return self.out(self.dense(self.convs(x).flatten(1)))
+
+    def _first_conv(self) -> nn.Conv1d:
+        return self.convs[0]
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return self.convs[:3](x)  # "same" conv 1 -> BatchNorm -> ReLU
 
 
 class PreActBlock(nn.Module):
@@ -529,6 +636,8 @@ class ResCNN(ZooModel):
     """
 
     paper_name = "ResCNN1D (seed style)"
+    n_conv_layers = 5
+    annotatable_layers = (0,)
 
     def __init__(
         self,
@@ -544,6 +653,7 @@ class ResCNN(ZooModel):
         self.fixed_length = False
         self.stem = nn.Conv1d(4, channels, stem_width, padding="same")
         self.blocks = nn.Sequential(*(PreActBlock(channels, width, d) for d in dilations))
+        self.n_conv_layers = 1 + len(dilations)
         self.bn = nn.BatchNorm1d(channels)
         self.out = nn.Linear(2 * channels, n_outputs)
 
@@ -552,6 +662,15 @@ class ResCNN(ZooModel):
         self._check(x)
         h = F.relu(self.bn(self.blocks(self.stem(x))))
         return self.out(torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1))
+
+    def _first_conv(self) -> nn.Conv1d:
+        return self.stem
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        # The stem has no activation of its own: in a pre-activation network the stem's output is
+        # activated by the first block's BN -> ReLU (the final BN -> ReLU when there are no blocks).
+        bn = self.blocks[0].bn if len(self.blocks) else self.bn
+        return F.relu(bn(self.stem(x)))
 
 
 class _SeedRecurrent(ZooModel):
@@ -796,6 +915,8 @@ class FactorNet(ZooModel):
 
     inputs = SEQUENCE_AND_TRACKS
     paper_name = "FactorNet (early fusion)"
+    # The conv over sequence and tracks, and the per-position dense layer (a k=1 conv).
+    n_conv_layers = 2
 
     def __init__(
         self,
@@ -867,6 +988,8 @@ class MultiModal(ZooModel):
 
     inputs = SEQUENCE_AND_TRACKS
     paper_name = "Multi-modal (late fusion)"
+    # The sequence-branch conv and the fusion conv; annotation needs sequence-only inputs.
+    n_conv_layers = 2
 
     def __init__(
         self,
@@ -913,12 +1036,19 @@ class MultiModal(ZooModel):
         h = F.relu(self.fusion(torch.cat(parts, dim=1))).amax(dim=2)
         return self.out(self.dense(h))
 
+    def _first_conv(self) -> nn.Conv1d:
+        return self.seq_branch[0]
+
+    def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return self.seq_branch[:2](x)  # sequence conv -> ReLU
+
 
 class MultiModalSeq(MultiModal):
     """:class:`MultiModal` with the sequence branch only (ablation; fusion conv reads 64 channels)."""
 
     inputs = SEQUENCE
     paper_name = "Multi-modal, sequence only"
+    annotatable_layers = (0,)
 
 
 class MultiModalTrack(MultiModal):
@@ -926,14 +1056,16 @@ class MultiModalTrack(MultiModal):
 
     inputs = TRACKS
     paper_name = "Multi-modal, accessibility only"
+    n_conv_layers = 0
 
 
 # ----------------------------------------------------------------------------------------------------
 # Registry
 # ----------------------------------------------------------------------------------------------------
 
-#: Zoo models by registry name.
-ZOO: dict[str, Callable[..., nn.Module]] = {
+#: Zoo model classes by registry name (what each one is, without building it:
+#: :data:`seqcnn.models.MODELS`).
+ZOO: dict[str, type[ZooModel]] = {
     "deepbind": DeepBindSeed,
     "basset": Basset,
     "danq": DanQ,
@@ -949,9 +1081,6 @@ ZOO: dict[str, Callable[..., nn.Module]] = {
     "multimodal_seq": MultiModalSeq,
     "multimodal_track": MultiModalTrack,
 }
-
-#: What each zoo model reads, without building it.
-ZOO_INPUTS: dict[str, tuple[str, ...]] = {name: cls.inputs for name, cls in ZOO.items()}
 
 
 def zoo_options(name: str) -> dict[str, object]:

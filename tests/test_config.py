@@ -61,6 +61,17 @@ def test_default_quick_and_toy_configs_are_valid_and_complete(default_config):
     assert quick["studies"]["koo_eddy_quick"]["training"] == {"max_epochs": 25, "patience": 10}
 
 
+def test_the_worked_example_of_config_readme_is_valid(default_config):
+    """config/README.md's own genome + two datasets example passes validation as written."""
+    text = (ROOT / "config/README.md").read_text()
+    block = text.split("## Worked example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.safe_load(block)
+    cfg = check_config(merge(default_config, example), SCHEMA)
+    assert cfg["run"] == ["my_basset", "my_deepbind"]
+    assert cfg["datasets"]["my_ctcf"]["experiments"] == ["CTCF_K562"]
+    assert cfg["studies"]["my_deepbind"]["trials"] == 3 and cfg["genomes"]["hg38"]["aliases"] == {}
+
+
 def test_every_schema_key_has_a_description_and_a_default():
     schema = load_schema(SCHEMA)
     missing = []

@@ -63,10 +63,17 @@ def jaspar_meme():
 # --- Genomes and the files datasets read ---
 
 
+# What build_toy_genome declares; the rest of a toy's files (peaks/, tracks/, truth/) come with its truth.json.
+TOY_OUTPUTS = ("genome.fa", "samples.tsv", "tracks.tsv", "blacklist.bed", "truth.json")
+
+
 def from_toy(path):
-    """A file a toy genome writes is produced by build_toy_genome: depend on its truth.json (written last)."""
+    """The file a rule depends on for ``path``: itself, or, for a toy file no rule declares, the toy's
+    truth.json (written last)."""
     toy = toy_of_path(path)
-    return f"resources/toy/{toy}/truth.json" if toy is not None else path
+    if toy is None or Path(path).as_posix() in [f"resources/toy/{toy}/{f}" for f in TOY_OUTPUTS]:
+        return path
+    return f"resources/toy/{toy}/truth.json"
 
 
 def genome_fasta(genome):

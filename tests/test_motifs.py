@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from seqcnn import motifs
+from seqcnn.datasets import load_split
 from seqcnn.errors import InputError
 from seqcnn.jaspar import fetch_motifs
 from seqcnn.models import build_model
@@ -594,3 +595,178 @@ def test_activation_pwms_reject_a_layer_after_pooling():
     X = np.zeros((4, 200), dtype=np.uint8)
     with pytest.raises(InputError, match=r"layer 1: activations have length 100 for sequences of 200 bp"):
         motifs.activation_pwms(build_model("cnn_2"), X, layer=1, device="cpu")
+
+
+# --------------------------------------------------------------------------------------------------
+# Zoo models: first-layer valid convs
+# --------------------------------------------------------------------------------------------------
+
+ALPHABET = "ACGT"
+
+# DeepBind with a kernel as wide as SRF; Basset at its published first-layer width 19, small elsewhere.
+ZOO_PLANTED = {
+    "deepbind": {"filters": 8, "width": 16},
+    "basset": {"filters": [8, 8, 8], "widths": [19, 3, 3], "pools": [2, 2, 2], "hidden": [16, 16]},
+}
+
+
+def _srf(jaspar2016):
+    probs = next(m for m in jaspar2016 if m.matrix_id == PLANTED_ID).probs
+    return probs, np.log2((probs + 0.01) / (1.04 * 0.25))
+
+
+def _srf_sequences(probs, n_seq, length, rng):
+    """Uniform random sequences, 30% of them carrying one SRF site drawn from its PWM."""
+    width = probs.shape[1]
+    X = rng.integers(0, 4, size=(n_seq, length)).astype(np.uint8)
+    for i in np.flatnonzero(rng.random(n_seq) < 0.3):
+        pos = rng.integers(0, length - width + 1)
+        X[i, pos : pos + width] = [rng.choice(4, p=probs[:, j]) for j in range(width)]
+    return X
+
+
+def _plant_first_filter(model, log_odds):
+    """Filter 0 of a zoo model's first conv := SRF log-odds, firing above 60% of the consensus score."""
+    conv = model.conv if hasattr(model, "conv") else model.convs[0]
+    width = log_odds.shape[1]
+    start = (conv.kernel_size[0] - width) // 2
+    with torch.no_grad():
+        conv.weight[0] = 0.0
+        conv.weight[0, :, start : start + width] = torch.tensor(log_odds, dtype=torch.float32)
+        conv.bias[0] = -0.6 * float(log_odds.max(axis=0).sum())
+        if hasattr(model, "convs"):  # Basset: BatchNorm between the conv and its ReLU is the identity
+            bn = model.convs[1]
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0)
+            bn.weight.fill_(1.0)
+            bn.bias.zero_()
+    return model
+
+
+@pytest.mark.parametrize("name", sorted(ZOO_PLANTED))
+def test_zoo_first_layer_recovers_a_planted_motif(name, jaspar2016, jaspar_meme, tmp_path):
+    probs, log_odds = _srf(jaspar2016)
+    torch.manual_seed(0)
+    model = _plant_first_filter(build_model(name, n_classes=1, seq_len=200, **ZOO_PLANTED[name]), log_odds)
+    X = _srf_sequences(probs, 1000, 200, np.random.default_rng(2019))
+    stats = motifs.annotate_filters(
+        model, X, jaspar_meme, tmp_path / "f.meme", tmp_path / "t.tsv", tmp_path / "s.json", device="cpu"
+    )
+    assert stats["n_filters"] == 8 and stats["layer"] == 0
+    f0 = stats["filters"][0]
+    assert f0["n_sites"] > 50
+    assert f0["best_match_id"] == PLANTED_ID and f0["best_match_name"] == "SRF"
+    assert f0["best_match_evalue"] <= 0.1 and f0["relevant_hit"]
+    assert 16 <= f0["clipped_width"] <= 19
+
+
+@pytest.mark.parametrize("kmer", ["GATTACA", "GATTACAG"])
+def test_valid_conv_sites_are_centred_in_the_window(kmer):
+    # Filter 0 fires on exact copies of the k-mer only; filter 1 never fires.
+    width = len(kmer)
+    model = build_model("deepbind", n_classes=1, seq_len=60, filters=2, width=width)
+    with torch.no_grad():
+        model.conv.weight.zero_()
+        model.conv.weight[0] = torch.nn.functional.one_hot(torch.as_tensor(encode(kmer)).long(), 4).T
+        model.conv.bias.copy_(torch.tensor([0.5 - width, -1.0]))
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 4, size=(300, 60)).astype(np.uint8)
+    for i, pos in enumerate(rng.integers(0, 60 - width + 1, 300)):
+        X[i, pos : pos + width] = encode(kmer)
+    pwms, n_sites = motifs.activation_pwms(model, X, device="cpu")
+    assert model.conv_offset(0) == (width - 1) // 2
+    assert n_sites[0] >= 300 and n_sites[1] == 0
+    # The site starting at activation position p is centred on p + offset, the window's column 9.
+    first = 9 - (width - 1) // 2
+    informative = np.flatnonzero(motifs.information_content(pwms[0]) > 1.9)
+    assert informative.tolist() == list(range(first, first + width))
+    assert "".join(ALPHABET[i] for i in pwms[0][:, first : first + width].argmax(axis=0)) == kmer
+    # As many flank columns on each side for an odd k-mer; one more on the left for an even one.
+    assert first - (19 - first - width) == 1 - width % 2
+
+
+class ValidConv(nn.Module):
+    """Stub: a valid (or over-padded) conv that does not state its geometry."""
+
+    def __init__(self, width, padding=0):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 2, width, padding=padding)
+
+    def conv_activations(self, x, layer=0):
+        return torch.relu(self.conv(x))
+
+
+class DeclaredValidConv(ValidConv):
+    def __init__(self, width, offset, padding=0):
+        super().__init__(width, padding)
+        self.offset = offset
+
+    def conv_offset(self, layer=0):
+        return self.offset
+
+
+def test_activation_pwms_refuse_layers_they_cannot_map_to_windows():
+    X = np.random.default_rng(0).integers(0, 4, size=(4, 50)).astype(np.uint8)
+    with pytest.raises(
+        InputError,
+        match=r"layer 0: activations have length 43 for sequences of 50 bp; .* conv_offset\(layer\)",
+    ):
+        motifs.activation_pwms(ValidConv(8), X, device="cpu")
+    with pytest.raises(
+        InputError, match=r"length 43 .* centres activation p on input p \+ 5, which needs 40 or 39"
+    ):
+        motifs.activation_pwms(DeclaredValidConv(8, offset=5), X, device="cpu")
+    with pytest.raises(InputError, match="length 54 for sequences of 50 bp; a layer can have at most one"):
+        motifs.activation_pwms(DeclaredValidConv(3, offset=-2, padding=3), X, device="cpu")
+    pwms, _ = motifs.activation_pwms(DeclaredValidConv(8, offset=3), X, device="cpu")
+    assert pwms.shape == (2, 4, 19)
+    with pytest.raises(InputError, match="layer 0: FactorNet has no conv layer over the sequence alone"):
+        motifs.activation_pwms(
+            build_model("factornet", n_classes=1, seq_len=200, n_tracks=1), X, device="cpu"
+        )
+
+
+def test_annotate_run_sees_a_zoo_run_through_its_crop(jaspar2016, jaspar_meme, tmp_path):
+    from seqcnn.datasets import save_dataset
+    from seqcnn.train import train_model
+
+    probs, log_odds = _srf(jaspar2016)
+    rng = np.random.default_rng(7)
+
+    def split(n):
+        # 240 bp windows; the run sees the central 200. Every left flank carries an SRF site it never sees.
+        X = rng.integers(0, 4, size=(n, 240)).astype(np.uint8)
+        X[:, 20:220] = _srf_sequences(probs, n, 200, rng)
+        for i in range(n):
+            X[i, 2:18] = [rng.choice(4, p=probs[:, j]) for j in range(16)]
+        return X, (rng.random((n, 2)) < 0.3).astype(np.float32)
+
+    data = tmp_path / "data"
+    save_dataset(
+        data, {"train": split(100), "valid": split(50), "test": split(800)}, {"classes": ["x", "SRF"]}
+    )
+    run = tmp_path / "run"
+    options = ZOO_PLANTED["basset"]
+    train_model("basset", data, run, max_epochs=1, tasks=["SRF"], crop=200, model_options=options, threads=1)
+    torch.manual_seed(0)
+    planted = _plant_first_filter(build_model("basset", n_classes=1, seq_len=200, **options), log_odds)
+    torch.save(planted.state_dict(), run / "model.pt")
+
+    out = tmp_path / "out"
+    stats = motifs.annotate_run(
+        run, data, jaspar_meme, out / "f.meme", out / "t.tsv", out / "s.json", device="cpu"
+    )
+    assert (stats["model"], stats["trial"], stats["split"]) == ("basset", 0, "test")
+    assert stats["filters"][0]["best_match_id"] == PLANTED_ID
+    X_test, _ = load_split(data, "test")
+    _, want = motifs.activation_pwms(planted, X_test[:, 20:220], device="cpu")
+    assert [f["n_sites"] for f in stats["filters"]] == want.tolist()
+
+
+def test_annotate_run_refuses_a_model_that_reads_tracks(tmp_path, jaspar_meme):
+    settings = {"model": "multimodal", "trial": 0, "inputs": ["sequence", "tracks"], "classes": ["a"]}
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    with pytest.raises(
+        InputError, match="model 'multimodal' reads sequence, tracks; filter annotation needs"
+    ):
+        motifs.annotate_run(tmp_path, tmp_path, jaspar_meme, tmp_path / "a", tmp_path / "b", tmp_path / "c")

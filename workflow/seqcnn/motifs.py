@@ -2,7 +2,8 @@
 
 This module turns a trained network's convolutional filters into motifs and asks which known
 motifs they resemble (``shared/spec/koo_eddy.md`` section 5). :func:`activation_pwms` builds an
-activation-weighted position frequency matrix per filter from the sequences that drive it (5.1),
+activation-weighted position frequency matrix per filter from the sequences that drive it (5.1), for
+the SAME-padded layers of the Koo & Eddy models and the valid first-layer convs of the zoo alike,
 :func:`clip_pwm` trims uninformative flanks as the authors did (5.2), :func:`write_meme` and
 :func:`read_meme` handle the MEME text format, :func:`tomtom_matches` runs Tomtom in process with
 memelite or through the MEME suite binary (5.3), and :func:`match_fractions` computes the
@@ -28,7 +29,7 @@ import torch
 
 from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
-from .predict import load_run, pick_device, read_settings
+from .predict import crop_window, load_run, pick_device, read_settings
 from .sequence import N_CODE, one_hot
 
 ALPHABET = "ACGT"
@@ -334,12 +335,24 @@ def activation_pwms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Activation-weighted PWM of every filter of one conv layer (Koo & Eddy, spec section 5.1).
 
-    For filter f, every (sequence n, position p) whose activation ``a`` exceeds ``threshold`` times
-    the filter's maximum over all of ``X`` (strictly) is selected, several per sequence if need be.
-    The window ``p - window//2 ... p - window//2 + window - 1`` (``p-9 ... p+9`` for 19) is taken
-    around each; positions outside the sequence are zero vectors that also leave the denominator::
+    For filter f, every (sequence n, activation position p) whose activation ``a`` exceeds
+    ``threshold`` times the filter's maximum over all of ``X`` (strictly) is selected, several per
+    sequence if need be. The window ``c - window//2 ... c - window//2 + window - 1`` is taken around
+    its centre ``c = p + offset`` in the input (``p-9 ... p+9`` for 19 and a SAME conv); positions
+    outside the sequence are zero vectors that also leave the denominator::
 
-        PWM[f, b, i] = sum a * X[n, b, p - window//2 + i] / sum a * 1[p - window//2 + i in bounds]
+        PWM[f, b, i] = sum a * X[n, b, c - window//2 + i] / sum a * 1[c - window//2 + i in bounds]
+
+    Where activation positions sit in the input is the layer's geometry. A SAME-padded layer at
+    sequence resolution (every Koo & Eddy layer preceded only by unpooled layers) has as many
+    activation positions as the sequence has bases, ``L_act = L``, and ``offset = 0``. A valid
+    (unpadded) conv of width ``w`` as the first layer of most zoo models has ``L_act = L - w + 1``;
+    activation ``p`` covers inputs ``p ... p + w - 1`` and ``offset = (L - L_act) // 2 = (w - 1) // 2``.
+    The activation length alone cannot tell a valid conv from a layer after a pool, so the model
+    states its geometry: ``model.conv_offset(layer)`` returns the offset, or None for a layer whose
+    positions are not sequence positions (a max-pool precedes it), and the activations must then
+    have length ``L - 2 * offset`` or ``L - 2 * offset - 1`` (odd or even ``w``). A model without
+    ``conv_offset`` is taken to be SAME-padded: its activations must have length ``L``.
 
     There is no pseudocount or background correction; a filter with no selected site (a dead
     filter: its maximum is 0, and ``a > 0`` never holds) gets an all-zero PWM. An N inside the
@@ -352,9 +365,10 @@ def activation_pwms(
     Parameters
     ----------
     model
-        Any module with ``conv_activations(x, layer) -> (N, F, L)`` (post-ReLU activations), such as
-        :class:`seqcnn.models.KooEddyCNN`. It is moved to ``device`` and evaluated in eval mode
-        under ``torch.no_grad``; its training flag is restored afterwards.
+        Any module with ``conv_activations(x, layer) -> (N, F, L_act)`` (post-ReLU activations),
+        such as :class:`seqcnn.models.KooEddyCNN` or a zoo model whose ``annotatable_layers`` hold
+        ``layer``, and optionally ``conv_offset(layer)`` (see above). It is moved to ``device`` and
+        evaluated in eval mode under ``torch.no_grad``; its training flag is restored afterwards.
     X
         ``(N, L)`` uint8 codes (0-3 ACGT, 4 N), NumPy or torch; one-hot encoding happens on the
         device, batch by batch.
@@ -376,6 +390,12 @@ def activation_pwms(
     n_sites : numpy.ndarray
         ``(F,)`` int64, number of selected (sequence, position) pairs per filter; 0 flags a dead
         filter.
+
+    Raises
+    ------
+    InputError
+        For a layer whose activation positions cannot be mapped to sequence windows: one after a
+        max-pool, more positions than bases, or a length that does not fit the stated offset.
     """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
@@ -395,6 +415,8 @@ def activation_pwms(
     table[:4, :4] = torch.eye(4, dtype=dtype, device=dev)
     table[: N_CODE + 1, 4] = 1.0
 
+    declared = model.conv_offset(layer) if hasattr(model, "conv_offset") else 0
+
     was_training = model.training
     model.to(dev)
     model.eval()
@@ -413,18 +435,14 @@ def activation_pwms(
             n_sites = torch.zeros(n_filters, dtype=torch.int64, device=dev)
             for start in range(0, n_seq, batch_size):
                 cb = codes[start : start + batch_size].to(dev).long()
-                act = model.conv_activations(one_hot(cb), layer)  # (B, F, L)
-                if act.shape[-1] != cb.shape[1]:
-                    raise InputError(
-                        f"layer {layer}: activations have length {act.shape[-1]} for sequences of "
-                        f"{cb.shape[1]} bp (a max-pool precedes this layer); activation PWMs need a "
-                        "layer at sequence resolution"
-                    )
+                act = model.conv_activations(one_hot(cb), layer)  # (B, F, L_act)
+                offset = _window_offset(layer, act.shape[-1], cb.shape[1], declared)
                 keep = act > cut
                 n_sites += keep.sum(dim=(0, 2))
                 weights = torch.where(keep, act, torch.zeros((), device=dev, dtype=act.dtype))
                 padded = torch.nn.functional.pad(cb, (left, right), value=N_CODE + 1)
-                windows = table[padded.unfold(1, window, 1)]  # (B, L, window, 5)
+                # Window q of the padded codes is centred on input q; activation p reads q = p + offset.
+                windows = table[padded.unfold(1, window, 1)[:, offset : offset + act.shape[-1]]]
                 flat = weights.permute(1, 0, 2).reshape(n_filters, -1).to(dtype)
                 sums += (flat @ windows.reshape(-1, window * 5)).double()
     finally:
@@ -435,6 +453,28 @@ def activation_pwms(
     den = sums[:, None, :, 4]
     pwms = np.divide(num, den, out=np.zeros_like(num), where=den > 0)  # NaN -> 0
     return pwms, n_sites.cpu().numpy()
+
+
+def _window_offset(layer: int, n_act: int, length: int, declared: int | None) -> int:
+    """Offset from activation positions to window centres, checked against the model's geometry."""
+    what = f"layer {layer}: activations have length {n_act} for sequences of {length} bp"
+    if declared is None:
+        raise InputError(
+            f"{what} (a max-pool precedes this layer); activation PWMs need a layer at sequence resolution"
+        )
+    if n_act > length:
+        raise InputError(f"{what}; a layer can have at most one activation position per base")
+    if (length - n_act) // 2 != declared:
+        if declared == 0:
+            raise InputError(
+                f"{what}; activation PWMs need a layer at sequence resolution (a model whose layer is a "
+                "valid conv states where activations sit with conv_offset(layer))"
+            )
+        raise InputError(
+            f"{what}, but the model centres activation p on input p + {declared}, which needs "
+            f"{length - 2 * declared} or {length - 2 * declared - 1} positions"
+        )
+    return declared
 
 
 def information_content(pwm: np.ndarray) -> np.ndarray:
@@ -933,14 +973,31 @@ def annotate_run(
 ) -> dict[str, Any]:
     """:func:`annotate_filters` for a trained run directory on one split of its dataset.
 
-    The stats JSON records the run's ``model`` and ``trial``. ``kwargs`` are passed on to
-    :func:`annotate_filters`.
+    Works for any run whose model reads sequence only and serves ``conv_activations`` for ``layer``
+    (``MODELS[name].annotatable_layers``): the Koo & Eddy models and the zoo's first-layer convs. A
+    run trained on the central ``crop`` bp of each sequence (``settings.json`` key ``crop``) sees the
+    same crop here. The stats JSON records the run's ``model``, ``trial`` and ``split``. ``kwargs`` are
+    passed on to :func:`annotate_filters`.
+
+    Raises
+    ------
+    InputError
+        For a run whose model reads signal tracks, or a layer the model cannot annotate.
     """
     from .datasets import load_split
 
     settings = read_settings(run_dir)
+    inputs = list(settings.get("inputs", ["sequence"]))
+    if inputs != ["sequence"]:
+        raise InputError(
+            f"{Path(run_dir) / 'settings.json'}: model {settings['model']!r} reads {', '.join(inputs)}; "
+            "filter annotation needs a model that reads sequence only"
+        )
     model = load_run(run_dir, device=kwargs.get("device"))
     X, _ = load_split(dataset_dir, split)
+    window = crop_window(X.shape[1], settings.get("crop"))
+    if window is not None:
+        X = X[:, window]
     metadata = {"model": settings["model"], "trial": settings["trial"], "split": split}
     return annotate_filters(
         model, X, jaspar_meme_path, out_meme, out_tomtom_tsv, out_stats_json, layer=layer,

@@ -26,7 +26,7 @@ rule evaluate_model:
 
 rule summarize_study:
     input:
-        tables=lambda wc: study_runs(wc.study, "test_metrics.tsv"),
+        tables=lambda wc: layout.study_runs(config, wc.study, "test_metrics.tsv"),
     output:
         tsv=report(
             f"{STUDY}/metrics.tsv",

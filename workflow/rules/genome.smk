@@ -25,7 +25,7 @@ rule build_toy_genome:
 rule download_genome:
     input:
         # A local FASTA (or the toy build writing it) is an input, so the DAG links it; a URL is not.
-        local=genome_source,
+        local=lambda wc: layout.genome_source(config, wc.genome),
     output:
         fasta=f"{GENOME}/genome.fa",
         fai=f"{GENOME}/genome.fa.fai",

@@ -4,8 +4,8 @@
 
 rule build_peak_labels:
     input:
-        unpack(dataset_genome_files),
-        files=dataset_files,
+        unpack(lambda wc: layout.dataset_genome_files(config, wc.dataset)),
+        files=lambda wc: layout.dataset_files(config, wc.dataset),
     output:
         dataset=directory(f"{DATA}/dataset"),
         summary=report(
@@ -26,15 +26,15 @@ rule build_peak_labels:
         runtime=30,
     params:
         samples=lambda wc: DATASETS[wc.dataset]["samples"],
-        settings=dataset_params,
+        settings=lambda wc: layout.dataset_settings(config, wc.dataset),
     script:
         "../scripts/build_peak_labels.py"
 
 
 rule build_starr_labels:
     input:
-        unpack(dataset_genome_files),
-        files=dataset_files,
+        unpack(lambda wc: layout.dataset_genome_files(config, wc.dataset)),
+        files=lambda wc: layout.dataset_files(config, wc.dataset),
     output:
         dataset=directory(f"{DATA}/dataset"),
     log:
@@ -48,15 +48,15 @@ rule build_starr_labels:
         runtime=30,
     params:
         tasks=lambda wc: DATASETS[wc.dataset]["tasks"],
-        settings=dataset_params,
+        settings=lambda wc: layout.dataset_settings(config, wc.dataset),
     script:
         "../scripts/build_starr_labels.py"
 
 
 rule build_decode_labels:
     input:
-        unpack(dataset_genome_files),
-        files=dataset_files,
+        unpack(lambda wc: layout.dataset_genome_files(config, wc.dataset)),
+        files=lambda wc: layout.dataset_files(config, wc.dataset),
     output:
         dataset=directory(f"{DATA}/dataset"),
     log:
@@ -72,17 +72,17 @@ rule build_decode_labels:
         starr_peaks=lambda wc: DATASETS[wc.dataset]["starr_peaks"],
         accessibility_peaks=lambda wc: DATASETS[wc.dataset]["accessibility_peaks"],
         tracks=lambda wc: DATASETS[wc.dataset]["tracks"],
-        settings=dataset_params,
+        settings=lambda wc: layout.dataset_settings(config, wc.dataset),
     script:
         "../scripts/build_decode_labels.py"
 
 
 rule build_multimodal_labels:
     input:
-        unpack(dataset_genome_files),
-        peaks=lambda wc: dataset_dir(DATASETS[wc.dataset]["peaks"]),
+        unpack(lambda wc: layout.dataset_genome_files(config, wc.dataset)),
+        peaks=lambda wc: layout.dataset_dir(DATASETS[wc.dataset]["peaks"]),
         windows=lambda wc: f"results/datasets/{DATASETS[wc.dataset]['peaks']}/windows.bed",
-        files=dataset_files,
+        files=lambda wc: layout.dataset_files(config, wc.dataset),
     output:
         dataset=directory(f"{DATA}/dataset"),
     log:
@@ -96,14 +96,14 @@ rule build_multimodal_labels:
         runtime=30,
     params:
         tracks=lambda wc: DATASETS[wc.dataset]["tracks"],
-        settings=dataset_params,
+        settings=lambda wc: layout.dataset_settings(config, wc.dataset),
     script:
         "../scripts/build_multimodal_labels.py"
 
 
 rule summarize_datasets:
     input:
-        datasets=[dataset_dir(d) for d in run_datasets()],
+        datasets=[layout.dataset_dir(d) for d in layout.run_datasets(config)],
     output:
         tsv=report(
             "results/datasets/datasets.tsv",
@@ -115,7 +115,7 @@ rule summarize_datasets:
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        names=run_datasets(),
+        names=layout.run_datasets(config),
     script:
         "../scripts/summarize_datasets.py"
 

@@ -25,7 +25,7 @@ rule match_filters_to_jaspar:
         settings=f"{RUN}/settings.json",
         jaspar=jaspar_meme(),
         # The toy genome's truth.json names the planted motifs (none for a real genome).
-        truth=lambda wc: planted_truth(STUDIES[wc.study]["dataset"])["truth"],
+        truth=lambda wc: study_truth(wc)["truth"],
     output:
         meme=f"{ANNOT}/filters.meme",
         tomtom=f"{ANNOT}/tomtom.tsv",
@@ -43,7 +43,7 @@ rule match_filters_to_jaspar:
     params:
         run_dir=lambda wc, input: Path(input.model).parent,
         layer=lambda wc: int(wc.layer),
-        relevant_ids=lambda wc: planted_truth(STUDIES[wc.study]["dataset"])["ids"],
+        relevant_ids=lambda wc: study_truth(wc)["ids"],
         motifs=config["motifs"],
     script:
         "../scripts/match_filters_to_jaspar.py"
@@ -51,7 +51,7 @@ rule match_filters_to_jaspar:
 
 rule summarize_filters:
     input:
-        stats=lambda wc: annotations(wc.study, first_layers(wc.study)),
+        stats=lambda wc: layout.annotations(config, wc.study, "first"),
     output:
         tsv=report(
             f"{STUDY}/filters.tsv",
@@ -64,6 +64,6 @@ rule summarize_filters:
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        has_truth=lambda wc: has_truth(STUDIES[wc.study]["dataset"]),
+        has_truth=lambda wc: study_truth(wc)["known"],
     script:
         "../scripts/summarize_filters.py"

@@ -5,7 +5,9 @@
 rule plot_study:
     input:
         metrics=f"{STUDY}/metrics.tsv",
-        predictions=lambda wc: study_runs(wc.study, "test_predictions.npy"),
+        predictions=lambda wc: layout.study_runs(
+            config, wc.study, "test_predictions.npy"
+        ),
         dataset=study_dataset,
     output:
         png=report(
@@ -45,10 +47,8 @@ rule plot_filter_logos:
 
 rule summarize_table1:
     input:
-        metrics=lambda wc: study_runs(wc.study, "test_metrics.tsv"),
-        stats=lambda wc: annotations(
-            wc.study, [(m, 0) for m in STUDIES[wc.study]["models"]]
-        ),
+        metrics=lambda wc: layout.study_runs(config, wc.study, "test_metrics.tsv"),
+        stats=lambda wc: layout.annotations(config, wc.study, "table1"),
     output:
         tsv=report(
             f"{STUDY}/table1.tsv", caption="../report/table1.rst", category="Table 1"
@@ -68,7 +68,7 @@ rule summarize_table1:
 
 rule summarize_layers:
     input:
-        stats=lambda wc: annotations(wc.study, deeper_layers(wc.study)),
+        stats=lambda wc: layout.annotations(config, wc.study, "deeper"),
     output:
         tsv=report(
             f"{STUDY}/layers.tsv", caption="../report/layers.rst", category="Table 1"

@@ -21,6 +21,6 @@ rule train_model:
         runtime=240,
     params:
         run_dir=lambda wc, output: Path(output.model).parent,
-        training=run_params,
+        training=lambda wc: layout.run_settings(config, wc.study, wc.model),
     script:
         "../scripts/train_model.py"

@@ -1,0 +1,183 @@
+"""Where each named thing of a validated config lives, and what each step of it reads.
+
+Every thing a user names has one path shape (:data:`PATHS`), so that each rule is written once for every
+genome, dataset and study. The functions here derive, from a config completed by
+:func:`seqcnn.config.check_config`, the files a dataset is built from, the settings its builder takes,
+the settings of one training run, where a dataset's planted truth is known, and what a study writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .config import annotated_models, dataset_genome, toy_of_path
+
+#: One path shape per named thing (wildcards in braces).
+PATHS = {
+    "toy": "resources/toy/{toy}",
+    "genome": "resources/genomes/{genome}",
+    "dataset": "results/datasets/{dataset}",
+    "study": "results/{study}",
+    "run": "results/{study}/runs/{model}/trial{trial}",
+    "annotation": "results/{study}/motifs/{model}/trial{trial}/layer{layer}",
+}
+#: What the toy genome rule declares; a toy's other files (peaks/, tracks/, truth/) come with truth.json.
+TOY_OUTPUTS = ("genome.fa", "samples.tsv", "tracks.tsv", "blacklist.bed", "truth.json")
+#: Dataset keys that name inputs or structure rather than settings of the builder.
+STRUCTURE_KEYS = ("kind", "genome", "samples", "tracks", "starr_peaks", "accessibility_peaks", "peaks")
+
+Config = Mapping[str, Any]
+
+
+def from_toy(path: str | os.PathLike) -> str:
+    """The file a rule depends on for ``path``: itself, or the toy's ``truth.json`` (written last) for a
+    toy file that no rule declares."""
+    toy = toy_of_path(path)
+    if toy is None or Path(path).as_posix() in [f"resources/toy/{toy}/{f}" for f in TOY_OUTPUTS]:
+        return str(path)
+    return f"resources/toy/{toy}/truth.json"
+
+
+def genome_fasta(genome: str) -> str:
+    return f"resources/genomes/{genome}/genome.fa"
+
+
+def dataset_dir(dataset: str) -> str:
+    return f"results/datasets/{dataset}/dataset"
+
+
+def genome_source(config: Config, genome: str) -> list[str]:
+    """A local FASTA (or the toy build writing it) is an input of the download; a URL is not."""
+    source = str(config["genomes"][genome]["source"])
+    return [] if "://" in source else [from_toy(source)]
+
+
+def dataset_genome_files(config: Config, dataset: str) -> dict[str, str]:
+    """FASTA, its index and (when configured) the blacklist of the genome a dataset is built from."""
+    genome = dataset_genome(config, dataset)
+    fasta = genome_fasta(genome)
+    files = {"fasta": fasta, "fai": f"{fasta}.fai"}
+    blacklist = config["genomes"][genome]["blacklist"]
+    if blacklist:
+        files["blacklist"] = from_toy(blacklist)
+    return files
+
+
+def dataset_files(config: Config, dataset: str) -> list[str]:
+    """Every assay file a dataset's builder reads (a toy's files through its build)."""
+    entry = config["datasets"][dataset]
+    kind = entry["kind"]
+    paths: list[str] = []
+    if kind == "peaks":
+        paths.append(entry["samples"])
+    elif kind == "starr":
+        paths += [t[k] for t in entry["tasks"] for k in ("rna", "input", "peaks") if k in t]
+    elif kind == "decode":
+        paths += [*entry["starr_peaks"], *entry["accessibility_peaks"], *entry["tracks"].values()]
+    elif kind == "multimodal":
+        paths += list(entry["tracks"].values())
+    return sorted({from_toy(p) for p in paths})
+
+
+def dataset_settings(config: Config, dataset: str) -> dict[str, Any]:
+    """A dataset's settings as its builder's keyword arguments, with its genome's chromosome aliases."""
+    entry = config["datasets"][dataset]
+    skip = set(STRUCTURE_KEYS) | ({"tasks"} if entry["kind"] == "starr" else set())
+    settings = {k: v for k, v in entry.items() if k not in skip}
+    genome = dataset_genome(config, dataset)
+    if genome is not None:
+        settings["aliases"] = config["genomes"][genome]["aliases"]
+    return settings
+
+
+def planted_truth(config: Config, dataset: str) -> dict[str, Any]:
+    """Where a dataset's planted motifs are known.
+
+    Returns
+    -------
+    dict
+        ``ids``: JASPAR IDs given in the config (a synthetic dataset), else None; ``truth``: the
+        ``truth.json`` of the toy genome the dataset was built from (empty for a real genome);
+        ``known``: whether the dataset has planted truth at all.
+    """
+    entry = config["datasets"][dataset]
+    if entry["kind"] == "synthetic":
+        return {"ids": entry["relevant_ids"] or entry["motif_ids"], "truth": [], "known": True}
+    toy = toy_of_path(config["genomes"][dataset_genome(config, dataset)]["source"])
+    truth = [f"resources/toy/{toy}/truth.json"] if toy else []
+    return {"ids": None, "truth": truth, "known": bool(truth)}
+
+
+def run_settings(config: Config, study: str, model: str) -> dict[str, Any]:
+    """Keyword arguments of :func:`seqcnn.train.train_model` for one run: the top-level training
+    settings, the study's overrides, the model's, and what the study trains on."""
+    entry = config["studies"][study]
+    return {
+        **config["training"],
+        **entry["training"],
+        **entry["model_training"].get(model, {}),
+        "tasks": entry["tasks"],
+        "crop": entry["crop"],
+        "model_options": entry["model_options"].get(model, {}),
+    }
+
+
+def study_runs(config: Config, study: str, file: str) -> list[str]:
+    """One file of every run of a study's ``models``, all trials."""
+    entry = config["studies"][study]
+    return [
+        f"results/{study}/runs/{m}/trial{t}/{file}" for m in entry["models"] for t in range(entry["trials"])
+    ]
+
+
+def annotations(config: Config, study: str, layers: str = "first") -> list[str]:
+    """``stats.json`` of every trial of the study's annotated first layers (``first``), of Table 1's
+    models (``table1``) or of its deeper layers (``deeper``)."""
+    entry = config["studies"][study]
+    if layers == "first":
+        pairs = [(m, 0) for m in annotated_models(entry)]
+    elif layers == "table1":
+        pairs = [(m, 0) for m in entry["models"]]
+    else:
+        pairs = [(d["model"], layer) for d in entry["deeper_layers"] for layer in d["layers"]]
+    return [
+        f"results/{study}/motifs/{m}/trial{t}/layer{layer}/stats.json"
+        for m, layer in pairs
+        for t in range(entry["trials"])
+    ]
+
+
+def study_targets(config: Config, study: str) -> list[str]:
+    """What a study writes: its dataset's figure, metrics, comparison figure, filter table and logos
+    (when it has annotated models) and, for ``published: koo_eddy_table1``, Table 1 and its figures."""
+    entry = config["studies"][study]
+    out = f"results/{study}"
+    targets = [
+        f"results/datasets/{entry['dataset']}/summary.png",
+        f"{out}/metrics.tsv",
+        f"{out}/figures/comparison.png",
+    ]
+    annotated = annotated_models(entry)
+    if annotated:
+        targets += [f"{out}/filters.tsv", *(f"{out}/figures/logos/{m}.png" for m in annotated)]
+    if entry["published"] == "koo_eddy_table1":
+        targets += [f"{out}/table1.tsv", f"{out}/table1.md", f"{out}/figures/relevant_match_vs_pool.png"]
+        if entry["deeper_layers"]:
+            targets.append(f"{out}/layers.tsv")
+    return targets
+
+
+def run_datasets(config: Config) -> list[str]:
+    """Every dataset the run's studies train on, then the peak datasets those are built from."""
+    names = [config["studies"][s]["dataset"] for s in config["run"]]
+    names += [config["datasets"][n]["peaks"] for n in names if config["datasets"][n]["kind"] == "multimodal"]
+    return list(dict.fromkeys(names))
+
+
+def all_targets(config: Config) -> list[str]:
+    """What ``rule all`` builds: every target of the studies in ``run`` and the datasets table."""
+    targets = [t for study in config["run"] for t in study_targets(config, study)]
+    return list(dict.fromkeys([*targets, "results/datasets/datasets.tsv"]))

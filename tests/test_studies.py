@@ -65,3 +65,54 @@ def test_regression_figure_reads_each_models_predictions(tmp_path):
         tmp_path / "metrics.tsv", [run / "test_predictions.npy"], data, tmp_path / "fig.png", title="s"
     )
     assert (tmp_path / "fig.png").stat().st_size > 10_000
+
+
+def _stats(path, model, trial, hits, n_filters=4, jaspar=0.75):
+    """A stats.json as seqcnn.motifs.annotate_run writes it: ``hits`` maps filter index -> planted name."""
+    filters = [
+        {
+            "filter": f"filter{j}",
+            "n_sites": 0 if j == n_filters - 1 else 10,
+            "relevant_hit": j in hits,
+            "best_relevant_name": hits.get(j),
+        }
+        for j in range(n_filters)
+    ]
+    stats = {"model": model, "trial": trial, "layer": 0, "n_filters": n_filters, "jaspar_match": jaspar,
+             "relevant_match": len(hits) / n_filters, "filters": filters}  # fmt: skip
+    path.write_text(json.dumps(stats))
+    return path
+
+
+def test_filter_table_counts_jaspar_and_planted_matches(tmp_path):
+    from seqcnn.studies import summarize_filters
+
+    files = [
+        _stats(tmp_path / "a.json", "cnn_25", 0, {0: "CTCF", 1: "GATA1", 2: "CTCF"}),
+        _stats(tmp_path / "b.json", "deepbind", 0, {}, jaspar=0.25),
+    ]
+    table = summarize_filters(files, tmp_path / "filters.tsv")
+    row = table.set_index("model").loc["cnn_25"]
+    assert row["planted_match"] == pytest.approx(0.75) and row["jaspar_match"] == pytest.approx(0.75)
+    assert row["planted_found"] == "CTCF,GATA1" and row["n_dead"] == 1
+    assert table.set_index("model").loc["deepbind", "planted_found"] == ""
+    written = pd.read_csv(tmp_path / "filters.tsv", sep="\t")
+    assert list(written.columns) == ["model", "trial", "layer", "n_filters", "n_dead", "jaspar_match",
+                                     "planted_match", "planted_found"]  # fmt: skip
+    # Without planted truth (a real genome) the planted columns are empty, not zero.
+    real = summarize_filters(files, tmp_path / "real.tsv", has_truth=False)
+    assert real["planted_match"].isna().all() and (real["planted_found"] == "").all()
+    with pytest.raises(InputError, match="at least one annotated run"):
+        summarize_filters([], tmp_path / "none.tsv")
+
+
+def test_planted_ids_come_from_the_config_or_the_toy_truth(tmp_path):
+    from seqcnn.toy import planted_ids
+
+    truth = tmp_path / "truth.json"
+    truth.write_text(
+        json.dumps({"motifs": {"CTCF": {"matrix_id": "MA0139.1"}, "SPI1": {"matrix_id": "MA0080.4"}}})
+    )
+    assert planted_ids(["MA0079.3"], [truth]) == ["MA0079.3"]
+    assert planted_ids(None, [truth]) == ["MA0139.1", "MA0080.4"]
+    assert planted_ids(None, []) == []

@@ -133,7 +133,8 @@ def test_study_targets_and_annotations(config):
     assert "results/koo_eddy/figures/logos/cnn_1_3.png" in ke  # deeper-layer-only model, trained too
     assert "results/datasets/ke_synthetic/summary.png" in ke
     decode = layout.study_targets(config, "decode")
-    assert not any("filters.tsv" in t or "logos" in t for t in decode)  # DECODE reads tracks only
+    assert "results/decode/filters.tsv" in decode  # written, empty: DECODE reads tracks only
+    assert not any("logos" in t for t in decode)
     assert len(layout.annotations(config, "koo_eddy", "first")) == 17 * 5
     assert len(layout.annotations(config, "koo_eddy", "table1")) == 16 * 5
     assert len(layout.annotations(config, "koo_eddy", "deeper")) == 4 * 5

@@ -160,9 +160,8 @@ def study_targets(config: Config, study: str) -> list[str]:
         f"{out}/metrics.tsv",
         f"{out}/figures/comparison.png",
     ]
-    annotated = annotated_models(entry)
-    if annotated:
-        targets += [f"{out}/filters.tsv", *(f"{out}/figures/logos/{m}.png" for m in annotated)]
+    targets.append(f"{out}/filters.tsv")
+    targets += [f"{out}/figures/logos/{m}.png" for m in annotated_models(entry)]
     if entry["published"] == "koo_eddy_table1":
         targets += [f"{out}/table1.tsv", f"{out}/table1.md", f"{out}/figures/relevant_match_vs_pool.png"]
         if entry["deeper_layers"]:

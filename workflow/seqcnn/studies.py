@@ -11,6 +11,7 @@ for classification, predicted against measured activity for regression.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from .datasets import load_meta, load_split
 from .errors import InputError
 from .io import write_tsv
 from .metrics import METRIC_COLUMNS, REGRESSION_COLUMNS
+
+log = logging.getLogger("seqcnn.studies")
 
 MACRO = "__macro__"
 
@@ -71,7 +74,8 @@ def summarize_filters(
         Output: :data:`FILTER_COLUMNS`. ``jaspar_match`` is the fraction of filters with a Tomtom hit
         (Basset reported 45% annotated); ``planted_match`` the fraction hitting a planted motif, and
         ``planted_found`` the planted motifs some filter hits (by name, best hit first). Without planted
-        truth (a real genome) both are empty.
+        truth (a real genome) both are empty. A study none of whose models has a convolution over the
+        sequence (DECODE reads tracks only; the seed RNN and LSTM have no filters) gets the header alone.
     has_truth
         Whether the dataset has planted motifs.
     """
@@ -93,7 +97,7 @@ def summarize_filters(
             }
         )
     if not rows:
-        raise InputError("a filter table needs at least one annotated run")
+        log.info("no model of this study has a convolution over the sequence: no filters to annotate")
     table = pd.DataFrame(rows, columns=list(FILTER_COLUMNS))
     write_tsv(table, out_tsv, float_format="%.4f")
     return table

@@ -7,7 +7,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default config, config/config.yaml, is read in workflow/rules/common.smk (a syntax error there names
+# the file and line); --configfile files are merged over it, as Snakemake's configfile directive would.
 
 
 report: "workflow/report/workflow.rst"

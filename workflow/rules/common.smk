@@ -7,6 +7,7 @@
 #   results/{study}/runs/{model}/trial{trial}/               one training run
 #   results/{study}/motifs/{model}/trial{trial}/layer{layer}/  its filters matched to JASPAR
 
+import copy
 import sys
 from pathlib import Path
 
@@ -14,9 +15,12 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from seqcnn import layout
 from seqcnn.errors import InputError
-from seqcnn.config import check_config
+from seqcnn.config import check_config, load_config_file, merge_config
 
 try:
+    given = copy.deepcopy(config)  # --configfile and --config values, merged over the default config
+    config.clear()
+    config.update(merge_config(load_config_file(Path(workflow.basedir) / "config/config.yaml"), given))
     check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 except InputError as exc:
     sys.exit(f"Config error: {exc}")

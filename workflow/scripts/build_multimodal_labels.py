@@ -13,5 +13,7 @@ run_step(
     sm.params.tracks,
     sm.output.dataset,
     log_path=sm.log[0],
+    outputs=sm.output,
+    key=f"datasets.{sm.wildcards.dataset}",
     **sm.params.settings,
 )

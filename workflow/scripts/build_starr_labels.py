@@ -13,5 +13,7 @@ run_step(
     sm.output.dataset,
     blacklist=sm.input.get("blacklist"),
     log_path=sm.log[0],
+    outputs=sm.output,
+    key=f"datasets.{sm.wildcards.dataset}",
     **sm.params.settings,
 )

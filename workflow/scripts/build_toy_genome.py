@@ -11,5 +11,7 @@ run_step(
     Path(sm.output.fasta).parent,
     seed=sm.params.seed,
     log_path=sm.log[0],
+    outputs=sm.output,
+    key=f"toys.{sm.wildcards.toy}.settings",
     **sm.params.settings,
 )

@@ -13,4 +13,6 @@ run_step(
     chrom_regex=sm.params.chrom_regex,
     aliases=sm.params.aliases,
     log_path=sm.log[0],
+    outputs=sm.output,
+    key=f"genomes.{sm.wildcards.genome}",
 )

@@ -11,4 +11,5 @@ run_step(
     sm.output.metrics,
     predictions=sm.output.predictions,
     log_path=sm.log[0],
+    outputs=sm.output,
 )

@@ -13,4 +13,5 @@ run_step(
     tax_group=j["tax_group"],
     all_versions=j["all_versions"],
     log_path=sm.log[0],
+    outputs=sm.output,
 )

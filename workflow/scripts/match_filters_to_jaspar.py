@@ -25,4 +25,5 @@ run_step(
     clip_pad=m["clip_pad"],
     n_jobs=sm.threads,
     log_path=sm.log[0],
+    outputs=sm.output,
 )

@@ -13,4 +13,5 @@ run_step(
     title=sm.params.study,
     tasks=sm.params.tasks,
     log_path=sm.log[0],
+    outputs=sm.output,
 )

@@ -14,5 +14,7 @@ run_step(
     collection=jaspar["collection"],
     tax_group=jaspar["tax_group"],
     log_path=sm.log[0],
+    outputs=sm.output,
+    key=f"datasets.{sm.wildcards.dataset}",
     **sm.params.settings,
 )

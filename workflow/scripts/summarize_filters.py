@@ -5,5 +5,10 @@ from seqcnn.studies import summarize_filters
 
 sm = snakemake  # noqa: F821
 run_step(
-    summarize_filters, list(sm.input.stats), sm.output.tsv, has_truth=sm.params.has_truth, log_path=sm.log[0]
+    summarize_filters,
+    list(sm.input.stats),
+    sm.output.tsv,
+    has_truth=sm.params.has_truth,
+    log_path=sm.log[0],
+    outputs=sm.output,
 )

@@ -12,4 +12,5 @@ run_step(
     sm.output.tsv,
     sm.output.md,
     log_path=sm.log[0],
+    outputs=sm.output,
 )

@@ -13,5 +13,7 @@ run_step(
     trial=int(sm.wildcards.trial),
     threads=sm.threads,
     log_path=sm.log[0],
+    outputs=sm.output,
+    key=f"studies.{sm.wildcards.study}",
     **training,
 )

@@ -22,8 +22,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .errors import InputError
-from .models import MODELS
+from .errors import InputError, qualify_keys
+from .models import MODELS, length_problem
 
 #: What each dataset kind holds: the inputs a model may read from it.
 DATASET_INPUTS = {
@@ -37,11 +37,70 @@ DATASET_INPUTS = {
 TOY_ROOT = "resources/toy"
 #: Folders under results/ that are not studies.
 RESERVED_STUDY_NAMES = ("datasets", "logs")
+#: What a name (of a study, dataset, genome, toy, task, experiment or track) may be: it becomes a path.
+NAME_RULE = (
+    "expected letters, digits, '_', '-' and '.', starting with a letter, digit or '_' (names become "
+    "paths and wildcards, so no '/', no leading '.' and at most 100 characters)"
+)
+#: Keys that are execution settings, refused with where they belong instead.
+EXECUTION_KEYS = {
+    "device": (
+        "where a job runs is an execution setting, not a config key: jobs use CUDA whenever they see a "
+        "GPU and record the device in settings.json. Request GPUs with --workflow-profile profiles/gpu "
+        "(and --resources gpu=N), or hide them with CUDA_VISIBLE_DEVICES= to train on the CPU"
+    ),
+    "threads": "threads are an execution setting: use --cores and set-threads in a profile",
+}
 
 
 def load_schema(schema_path: str | os.PathLike) -> dict[str, Any]:
     with open(schema_path) as fh:
         return yaml.safe_load(fh)
+
+
+def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML (or JSON) config file; a syntax error names the file, line and column.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, a YAML syntax error, or a file whose top level is not a mapping.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the config file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise InputError(f"{where}: YAML syntax error: {what}; expected a mapping of config keys") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: YAML syntax error: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{path}: the top level is a {type(data).__name__}; expected a mapping of config keys "
+            "(run, datasets, studies, ...)"
+        )
+    return data
+
+
+def merge_config(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into ``base`` key by key (nested mappings merged, everything else replaced), as
+    Snakemake merges ``--configfile`` files over the workflow's own config file."""
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            merge_config(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
 
 
 def _key_path(error: jsonschema.ValidationError, prefix: str = "") -> str:
@@ -55,15 +114,34 @@ def _first_error(validator: jsonschema.Validator, instance: Any, prefix: str = "
     if not errors:
         return
     err = errors[0]
+    where = _key_path(err, prefix)
     if err.validator == "additionalProperties":
-        raise InputError(f"config: {err.message} at {_key_path(err, prefix)}")
+        extra = sorted(set(err.instance) - set(err.schema.get("properties") or {}))
+        execution = [k for k in extra if k in EXECUTION_KEYS]
+        if execution:
+            raise InputError(f"config key {where}.{execution[0]}: {EXECUTION_KEYS[execution[0]]}")
+        raise InputError(f"config: {err.message} at {where}")
     if "propertyNames" in err.absolute_schema_path:
         raise InputError(
-            f"config key {_key_path(err, prefix)}.{err.instance}: name {err.instance!r} is not allowed; "
-            "expected letters, "
-            "digits and underscores, starting with a letter or digit (names become paths and wildcards)"
+            f"config key {where}.{err.instance}: name {err.instance!r} is not allowed; {NAME_RULE}"
         )
-    raise InputError(f"config key {_key_path(err, prefix)}: {err.message}")
+    if err.validator in ("pattern", "maxLength") and err.schema.get("pattern") == _name_pattern(validator):
+        raise InputError(f"config key {where}: name {err.instance!r} is not allowed; {NAME_RULE}")
+    if err.validator == "uniqueItems":
+        repeated: list[Any] = []
+        for i, item in enumerate(err.instance):
+            if item in err.instance[:i] and item not in repeated:
+                repeated.append(item)
+        raise InputError(
+            f"config key {where}: {', '.join(map(str, repeated))} listed more than once; expected each "
+            "entry once (each names outputs)"
+        )
+    raise InputError(f"config key {where}: {err.message}")
+
+
+def _name_pattern(validator: jsonschema.Validator) -> str | None:
+    """The pattern of the schema's ``name`` definition."""
+    return validator.schema.get("$defs", {}).get("name", {}).get("pattern")
 
 
 def _resolve(node: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -132,6 +210,7 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> dict
     for entry in config["datasets"].values():
         fill_defaults(entry, schema["$defs"][f"dataset_{entry['kind']}"], schema)
     check_names(config)
+    check_toys(config)
     check_genomes(config)
     check_datasets(config)
     check_studies(config)
@@ -163,6 +242,19 @@ def check_names(config: dict[str, Any]) -> None:
                     f"config key {section}.{name}: {section} {other!r} and {name!r} write the same path on a "
                     "case-insensitive file system; expected names that differ by more than case"
                 )
+
+
+def check_toys(config: dict[str, Any]) -> None:
+    """Toy settings are checked when the config is, not when the toy is built."""
+    from .toy import resolve_settings
+
+    for name, entry in config["toys"].items():
+        try:
+            resolve_settings(**entry["settings"])
+        except TypeError as exc:
+            raise InputError(f"config key toys.{name}.settings: {exc}") from None
+        except InputError as exc:
+            raise InputError(qualify_keys(str(exc), f"toys.{name}.settings")) from None
 
 
 def toy_of_path(path: str | os.PathLike) -> str | None:
@@ -204,6 +296,14 @@ def check_datasets(config: dict[str, Any]) -> None:
                     f"config key {key}.peaks: {entry['peaks']!r} is not a peaks dataset; expected one of: "
                     f"{', '.join(peaks) or '(no peaks datasets configured)'}"
                 )
+        if entry["kind"] == "starr":
+            names = [t["name"] for t in entry["tasks"]]
+            for i, task in enumerate(names):
+                if task in names[:i]:
+                    raise InputError(
+                        f"config key {key}.tasks[{i}].name: task {task!r} listed more than once; expected "
+                        "one entry per task"
+                    )
         if entry["kind"] == "synthetic":
             fractions = entry["split_fractions"]
             if abs(sum(fractions) - 1.0) > 1e-6:
@@ -280,12 +380,6 @@ def check_studies(config: dict[str, Any]) -> None:
                     f"{' and '.join(MODELS[name].inputs)}, but dataset {entry['dataset']!r} ({kind}) holds "
                     f"{' and '.join(held)} only; expected a model that reads {' and/or '.join(held)}"
                 )
-        duplicates = sorted({m for m in entry["models"] if entry["models"].count(m) > 1})
-        if duplicates:
-            raise InputError(
-                f"config key {key}.models: {', '.join(duplicates)} listed more than once; expected each "
-                "model once (use trials for repeats)"
-            )
         for name, options in entry["model_options"].items():
             if name not in entry["models"]:
                 raise InputError(
@@ -311,13 +405,65 @@ def check_studies(config: dict[str, Any]) -> None:
                 f"config key {key}.crop: {entry['crop']} bp is longer than dataset {entry['dataset']!r}'s "
                 f"{length}-bp windows; expected at most {length}"
             )
+        deeper_models = [d["model"] for d in entry["deeper_layers"]]
         for i, deeper in enumerate(entry["deeper_layers"]):
+            if deeper["model"] in deeper_models[:i]:
+                raise InputError(
+                    f"config key {key}.deeper_layers[{i}].model: {deeper['model']!r} listed more than once; "
+                    "expected one entry per model with all its layers"
+                )
             check_deeper_layers(f"{key}.deeper_layers[{i}]", deeper)
+        check_input_lengths(config, study)
         if entry["logo_trial"] >= entry["trials"]:
             raise InputError(
                 f"config key {key}.logo_trial: {entry['logo_trial']} but only {entry['trials']} trial(s) "
                 f"(0..{entry['trials'] - 1}) are run"
             )
+
+
+def dataset_tracks(config: Mapping[str, Any], dataset: str) -> tuple[int, int | None]:
+    """Signal tracks of a dataset and their positions per window (None: one per base)."""
+    entry = config["datasets"][dataset]
+    if entry["kind"] not in ("decode", "multimodal"):
+        return 0, None
+    bins = dataset_length(config, dataset) // entry["bin_size"] if entry["bin_size"] > 1 else None
+    return len(entry["tracks"]), bins
+
+
+def check_input_lengths(config: Mapping[str, Any], study: str) -> None:
+    """Every model of a study takes the windows it will see (the study's ``crop`` or its dataset's)."""
+    entry = config["studies"][study]
+    length = dataset_length(config, entry["dataset"])
+    n_tracks, bins = dataset_tracks(config, entry["dataset"])
+    crop = entry["crop"]
+    seen = crop or length
+    for name in study_models(entry):
+        info = MODELS[name]
+        track_length = bins if bins is not None else seen
+        problem = length_problem(
+            name,
+            track_length if info.inputs == ("tracks",) else seen,
+            n_tracks=n_tracks,
+            track_length=track_length,
+            options=entry["model_options"].get(name),
+        )
+        if problem is None:
+            continue
+        if crop is not None:
+            key, what = f"studies.{study}.crop", f"crop {crop} bp"
+        else:
+            key, what = _length_key(config, entry["dataset"]), f"{length}-bp windows"
+        raise InputError(
+            f"config key {key}: model {name!r} of study {study!r} cannot take {what} ({problem}); expected "
+            "a longer crop or window, or model_options that fit"
+        )
+
+
+def _length_key(config: Mapping[str, Any], dataset: str) -> str:
+    entry = config["datasets"][dataset]
+    if entry["kind"] == "multimodal":
+        return _length_key(config, entry["peaks"])
+    return f"datasets.{dataset}.{'seq_len' if entry['kind'] == 'synthetic' else 'window'}"
 
 
 def check_deeper_layers(key: str, deeper: Mapping[str, Any]) -> None:
@@ -353,3 +499,33 @@ def check_jaspar_ids(config: dict[str, Any]) -> None:
     motifs = fetch_motifs(j["release"], j["collection"], j["tax_group"], j["all_versions"])
     for name, entry in synthetic.items():
         select_motifs(motifs, entry["motif_ids"], f"config key datasets.{name}.motif_ids")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m seqcnn.config [FILE ...]``: check config files as the workflow would, before a run.
+
+    The default config is read first and each file merged over it, in order, as with ``snakemake
+    --configfile FILE ...``. Snakemake parses ``--configfile`` files itself, and its message for a YAML
+    syntax error names neither the file nor the line; this names both, then runs every check of the DAG.
+    """
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    files = [Path(a) for a in (sys.argv[1:] if argv is None else argv)]
+    try:
+        config = load_config_file(root / "config/config.yaml")
+        for path in files:
+            merge_config(config, load_config_file(path))
+        check_config(config, root / "workflow/schemas/config.schema.yaml")
+    except InputError as exc:
+        print(f"Config error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"config ok: run {', '.join(config['run'])}; {len(config['studies'])} studies, "
+        f"{len(config['datasets'])} datasets, {len(config['genomes'])} genomes"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

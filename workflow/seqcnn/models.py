@@ -380,6 +380,55 @@ def model_inputs(name: str) -> tuple[str, ...]:
     return model_info(name).inputs
 
 
+class _ReachedRecurrent(Exception):
+    """Raised by a hook at a model's first recurrent layer, which takes any length."""
+
+
+def _stop_at_recurrent(module: nn.Module, args: Any) -> None:
+    raise _ReachedRecurrent
+
+
+def length_problem(
+    name: str,
+    length: int,
+    n_tracks: int = 0,
+    track_length: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> str | None:
+    """Why model ``name`` cannot take inputs of ``length`` positions, or None when it can.
+
+    The model is built and run on the ``meta`` device (shapes only, no memory, no arithmetic), up to its
+    first recurrent layer, so that a config can be checked before any job.
+
+    Parameters
+    ----------
+    length
+        Sequence positions the model sees (bins for a model that reads binned tracks only).
+    n_tracks, track_length
+        Signal tracks beside the sequence and their positions (default: ``length``).
+    options
+        Architecture options.
+    """
+    info = model_info(name)
+    try:
+        with torch.device("meta"):
+            model = build_model(name, n_classes=1, seq_len=length, n_tracks=n_tracks, **(options or {}))
+            for module in model.modules():
+                if isinstance(module, nn.RNNBase):
+                    module.register_forward_pre_hook(_stop_at_recurrent)
+            inputs = {
+                "sequence": torch.empty(1, 4, length),
+                "tracks": torch.empty(1, max(n_tracks, 1), track_length or length),
+            }
+            model.eval()(*(inputs[k] for k in info.inputs))
+    except _ReachedRecurrent:
+        return None
+    except (InputError, RuntimeError, ValueError) as exc:
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        return lines[-1] if lines else type(exc).__name__
+    return None
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters (BatchNorm gamma/beta included, running stats not)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -134,51 +134,48 @@ def _check_settings(
         float64 PWMs, motif-count cutoffs and the largest possible motif count.
     """
     if len(pwms) == 0:
-        raise InputError("config key synthetic.motif_ids: at least one motif is needed")
+        raise InputError("config key motif_ids: at least one motif is needed")
     checked = []
     for i, pwm in enumerate(pwms):
         pwm = np.asarray(pwm, dtype=np.float64)
         if pwm.ndim != 2 or pwm.shape[0] != 4 or pwm.shape[1] == 0:
-            raise InputError(
-                f"config key synthetic.motif_ids: motif {i} has shape {pwm.shape}, expected (4, W >= 1)"
-            )
+            raise InputError(f"config key motif_ids: motif {i} has shape {pwm.shape}, expected (4, W >= 1)")
         if (pwm < 0).any() or not np.allclose(pwm.sum(axis=0), 1.0, atol=1e-6):
             raise InputError(
-                f"config key synthetic.motif_ids: motif {i} is not a probability matrix (every "
+                f"config key motif_ids: motif {i} is not a probability matrix (every "
                 "column must be non-negative and sum to 1; an all-zero count column cannot be "
                 "sampled)"
             )
         checked.append(pwm)
     for key, value, low in (("n_seqs", n_seqs, 1), ("seq_len", seq_len, 1), ("seed", seed, 0)):
         if not _is_int(value) or value < low:
-            raise InputError(f"config key synthetic.{key}: expected an integer >= {low}, got {value!r}")
+            raise InputError(f"config key {key}: expected an integer >= {low}, got {value!r}")
     if seed >= 2**32:
-        raise InputError(f"config key synthetic.seed: expected a seed below 2**32, got {seed}")
+        raise InputError(f"config key seed: expected a seed below 2**32, got {seed}")
     if not _is_int(n_warmup_models) or n_warmup_models < 0:
         raise InputError(
-            f"config key synthetic.n_warmup_models: expected a non-negative integer, got {n_warmup_models!r}"
+            f"config key n_warmup_models: expected a non-negative integer, got {n_warmup_models!r}"
         )
     fractions = [float(f) for f in split_fractions]
     if len(fractions) != len(SPLITS) or min(fractions) <= 0 or not math.isclose(sum(fractions), 1):
         raise InputError(
-            f"config key synthetic.split_fractions: expected {len(SPLITS)} positive fractions "
+            f"config key split_fractions: expected {len(SPLITS)} positive fractions "
             f"({'/'.join(SPLITS)}) summing to 1, got {list(split_fractions)}"
         )
     if min(split_sizes(n_seqs, fractions)) < 1:
         raise InputError(
-            f"config key synthetic.split_fractions: {list(split_fractions)} of {n_seqs} sequences "
-            "leaves a split empty"
+            f"config key split_fractions: {list(split_fractions)} of {n_seqs} sequences leaves a split empty"
         )
     weights = np.asarray(motif_count_weights, dtype=np.float64)
     cutoffs = np.cumsum(weights)
     if weights.ndim != 1 or len(weights) < 2 or (weights < 0).any() or weights[0] != 0:
         raise InputError(
-            "config key synthetic.motif_count_weights: expected non-negative weights starting "
+            "config key motif_count_weights: expected non-negative weights starting "
             f"with 0 (so every sequence gets at least one motif), got {list(motif_count_weights)}"
         )
     if cutoffs[-1] < 1:
         raise InputError(
-            "config key synthetic.motif_count_weights: the weights must sum to at least 1, "
+            "config key motif_count_weights: the weights must sum to at least 1, "
             f"got {list(motif_count_weights)}"
         )
     # u is drawn from [0, 1), so only cutoffs below 1 can be passed.
@@ -188,7 +185,7 @@ def _check_settings(
     # count distribution is exactly the stated one and generation cannot stall.
     if seq_len <= max_motifs * widest:
         raise InputError(
-            f"config key synthetic.seq_len: {seq_len} bp cannot hold {max_motifs} motifs of the "
+            f"config key seq_len: {seq_len} bp cannot hold {max_motifs} motifs of the "
             f"widest width {widest}; expected more than {max_motifs * widest}"
         )
     return checked, cutoffs, max_motifs
@@ -440,16 +437,13 @@ def build_synthetic_dataset(
     """
     motif_ids = list(motif_ids)
     if not motif_ids:
-        raise InputError("config key synthetic.motif_ids: expected at least one JASPAR ID")
+        raise InputError("config key motif_ids: expected at least one JASPAR ID")
     dupes = sorted({m for m in motif_ids if motif_ids.count(m) > 1})
     if dupes:
         raise InputError(
-            f"config key synthetic.motif_ids: duplicate ID(s) {', '.join(dupes)}; each class needs "
-            "its own motif"
+            f"config key motif_ids: duplicate ID(s) {', '.join(dupes)}; each class needs its own motif"
         )
-    motifs = select_motifs(
-        fetch_motifs(release, collection, tax_group), motif_ids, "config key synthetic.motif_ids"
-    )
+    motifs = select_motifs(fetch_motifs(release, collection, tax_group), motif_ids, "config key motif_ids")
     classes = [m.name for m in motifs]
     log.info("ground-truth motifs from %s: %s", release, ", ".join(classes))
 

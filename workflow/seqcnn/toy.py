@@ -314,7 +314,7 @@ def _is_int(value: object) -> bool:
 
 
 def _bad(key: str, expected: str, value: object) -> InputError:
-    return InputError(f"config key toy.{key}: expected {expected}, got {value!r}")
+    return InputError(f"config key {key}: expected {expected}, got {value!r}")
 
 
 def _validate(s: ToySettings) -> None:
@@ -416,7 +416,8 @@ def resolve_settings(settings: ToySettings | None = None, **overrides: Any) -> T
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise InputError(
-            f"config key(s) {', '.join(f'toy.{k}' for k in unknown)}: unknown toy genome setting; expected "
+            f"config key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: unknown toy genome "
+            "setting; expected "
             f"one of {', '.join(sorted(known))}"
         )
     return dataclasses.replace(base, **overrides) if overrides else base

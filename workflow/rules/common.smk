@@ -8,6 +8,7 @@
 #   results/{study}/motifs/{model}/trial{trial}/layer{layer}/  its filters matched to JASPAR
 
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ TOY, GENOME, DATA, STUDY, RUN, ANNOT = (
 
 def names_of(mapping, kind=None):
     """Wildcard alternatives: the names of a config map (of one dataset kind); none matches nothing."""
-    names = [n for n, e in mapping.items() if kind is None or e["kind"] == kind]
+    names = [re.escape(n) for n, e in mapping.items() if kind is None or e["kind"] == kind]
     return "|".join(names) if names else "(?!)"
 
 

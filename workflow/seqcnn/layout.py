@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import annotated_models, dataset_genome, toy_of_path
+from .errors import InputError
+from .labels import read_sample_sheet
 
 #: One path shape per named thing (wildcards in braces).
 PATHS = {
@@ -72,7 +74,7 @@ def dataset_files(config: Config, dataset: str) -> list[str]:
     kind = entry["kind"]
     paths: list[str] = []
     if kind == "peaks":
-        paths.append(entry["samples"])
+        paths += [entry["samples"], *sheet_files(entry["samples"])]
     elif kind == "starr":
         paths += [t[k] for t in entry["tasks"] for k in ("rna", "input", "peaks") if k in t]
     elif kind == "decode":
@@ -80,6 +82,20 @@ def dataset_files(config: Config, dataset: str) -> list[str]:
     elif kind == "multimodal":
         paths += list(entry["tracks"].values())
     return sorted({from_toy(p) for p in paths})
+
+
+def sheet_files(samples: str | os.PathLike) -> list[str]:
+    """The peak files a user's sample sheet lists, so that editing one reruns what it feeds.
+
+    A toy genome's sheet lists files of its own build (tracked through it); a sheet that is missing or
+    unreadable lists nothing here, and the build step names what is wrong with it.
+    """
+    if toy_of_path(samples) is not None or not Path(samples).is_file():
+        return []
+    try:
+        return [str(p) for p in read_sample_sheet(samples)["path"]]
+    except InputError:
+        return []
 
 
 def dataset_settings(config: Config, dataset: str) -> dict[str, Any]:

@@ -125,3 +125,56 @@ def test_editing_an_input_file_reruns_exactly_what_reads_it(workdir, path, expec
     # Mark everything up to date again for the next case (no rebuild needed to test the DAG).
     out = run(workdir, "--touch", "--cores", "1")
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+KILLED = """
+run: [killed]
+datasets: {small: {kind: synthetic, n_seqs: 3000, motif_ids: [MA0079.3, MA0083.3]}}
+studies:
+  killed: {dataset: small, models: [cnn_25], training: {max_epochs: 40, patience: 40}}
+"""
+
+
+def test_a_killed_workflow_leaves_no_finished_looking_run_and_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from test_workflow import CONFIG, ROOT
+
+    cfg = tmp_path / "killed.yaml"
+    cfg.write_text(KILLED)
+    run_dir = tmp_path / "results/killed/runs/cnn_25/trial0"
+    args = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "1"]
+    args += ["--directory", str(tmp_path), "--configfile", CONFIG[1], str(cfg)]
+    # Its own session, so that the kill takes Snakemake and its running job, as a lost node would.
+    proc = subprocess.Popen(
+        args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.time() + 600
+        while not (run_dir / "checkpoint.prev.pt").exists():
+            assert proc.poll() is None and time.time() < deadline, "training never checkpointed"
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert (run_dir / "checkpoint.pt").exists()
+    # Nothing of the unfinished training looks finished.
+    assert not any((run_dir / f).exists() for f in ("model.pt", "metrics.tsv", "settings.json"))
+    assert (
+        snakemake("--unlock", "--directory", str(tmp_path), "--configfile", CONFIG[1], str(cfg)).returncode
+        == 0
+    )
+    out = snakemake("--cores", "1", "--directory", str(tmp_path), "--configfile", CONFIG[1], str(cfg))
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = job_counts(out.stderr)
+    assert "simulate_synthetic_dataset" not in counts and counts["train_model"] == 1
+    log = (tmp_path / "results/killed/logs/train_model/cnn_25_trial0.log").read_text()
+    assert "resumed cnn_25 trial 0 from its checkpoint" in log
+    assert sorted(p.name for p in run_dir.iterdir() if p.suffix != ".npy") == [
+        "metrics.tsv",
+        "model.pt",
+        "settings.json",
+        "test_metrics.tsv",
+    ]

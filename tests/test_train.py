@@ -86,7 +86,9 @@ def test_killed_run_resumes_from_last_epoch(random_dataset, tmp_path, monkeypatc
     monkeypatch.setattr(train_mod, "write_tsv", dying_write_tsv)
     with pytest.raises(KeyboardInterrupt):
         train_model("cnn_25", random_dataset, killed, max_epochs=4, threads=1)
-    assert (killed / "checkpoint.pt").exists() and not (killed / "model.pt").exists()
+    assert (killed / "checkpoint.pt").exists() and (killed / "metrics.partial.tsv").exists()
+    # Nothing that looks finished: the run's outputs are written only when training ends.
+    assert not any((killed / f).exists() for f in ("model.pt", "metrics.tsv", "settings.json"))
     monkeypatch.setattr(train_mod, "write_tsv", real_write_tsv)
 
     train_model("cnn_25", random_dataset, killed, max_epochs=4, threads=1)
@@ -96,6 +98,75 @@ def test_killed_run_resumes_from_last_epoch(random_dataset, tmp_path, monkeypatc
     assert list(b["epoch"]) == [0, 1, 2, 3]
     np.testing.assert_allclose(b["train_loss"], a["train_loss"], rtol=1e-6)
     np.testing.assert_allclose(b["valid_loss"], a["valid_loss"], rtol=1e-6)
+    assert sorted(p.name for p in killed.iterdir()) == ["metrics.tsv", "model.pt", "settings.json"]
+
+
+def _kill_after_epochs(monkeypatch, run, dataset, epochs, max_epochs=4):
+    """Train until ``epochs`` epochs are checkpointed, then die as a killed job would."""
+    calls = {"n": 0}
+    real = train_mod.write_tsv
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] >= epochs:  # during the write after epoch `epochs - 1` was checkpointed
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "write_tsv", dying)
+    with pytest.raises(KeyboardInterrupt):
+        train_model("cnn_25", dataset, run, max_epochs=max_epochs, threads=1)
+    monkeypatch.setattr(train_mod, "write_tsv", real)
+
+
+@pytest.mark.parametrize("damaged", [["checkpoint.pt"], ["checkpoint.pt", "checkpoint.prev.pt"]])
+def test_truncated_checkpoint_is_set_aside_and_training_recovers(
+    random_dataset, tmp_path, monkeypatch, caplog, damaged
+):
+    caplog.set_level("INFO", logger="seqcnn")
+    straight = tmp_path / "straight"
+    train_model("cnn_25", random_dataset, straight, max_epochs=4, threads=1)
+    run = tmp_path / "run"
+    _kill_after_epochs(monkeypatch, run, random_dataset, epochs=3)
+    for name in damaged:
+        data = (run / name).read_bytes()
+        (run / name).write_bytes(data[: len(data) // 3])
+    train_model("cnn_25", random_dataset, run, max_epochs=4, threads=1)
+    for name in damaged:
+        assert f"{run / name} cannot be read" in caplog.text and (run / f"{name}.corrupt").exists()
+    # Resumed from the epoch before (the previous checkpoint) or, with both damaged, from scratch.
+    if len(damaged) == 1:
+        assert "from its checkpoint: 2 epoch(s) done" in caplog.text
+    else:
+        assert "resumed" not in caplog.text
+    a = pd.read_csv(straight / "metrics.tsv", sep="\t")
+    b = pd.read_csv(run / "metrics.tsv", sep="\t")
+    np.testing.assert_allclose(b["valid_loss"], a["valid_loss"], rtol=1e-6)
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_refused_before_training(random_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_mod, "available_memory", lambda: 20 * 2**20)
+    with pytest.raises(train_mod.InputError) as err:
+        train_model("cnn_25", random_dataset, tmp_path, batch_size=5000, max_epochs=1)
+    message = str(err.value)
+    assert message.startswith(
+        "config key training.batch_size: one training step of 'cnn_25' on 5000 sequences"
+    )
+    assert "0.0 GiB are available to this job; expected a batch_size of at most" in message
+    assert not any(tmp_path.iterdir())
+
+
+def test_truncated_dataset_arrays_are_named(random_dataset, tmp_path):
+    import shutil
+
+    broken = tmp_path / "ds"
+    shutil.copytree(random_dataset, broken)
+    data = (broken / "train.x.npy").read_bytes()
+    (broken / "train.x.npy").write_bytes(data[:200])
+    with pytest.raises(train_mod.InputError, match=rf"{broken / 'train.x.npy'}: truncated or not a NumPy"):
+        load_split(broken, "train")
+    (broken / "meta.json").write_text("{not json")
+    with pytest.raises(train_mod.InputError, match=r"meta.json: cannot be read as JSON.*delete the dataset"):
+        train_model("cnn_25", broken, tmp_path / "run")
 
 
 def test_streaming_and_resident_batches_agree(random_dataset):

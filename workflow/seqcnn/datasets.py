@@ -113,7 +113,37 @@ def load_meta(root: str | os.PathLike) -> dict[str, Any]:
     path = Path(root) / "meta.json"
     if not path.exists():
         raise InputError(f"{path}: dataset metadata not found (expected a dataset directory)")
-    return json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read as JSON ({exc}); {REBUILD}") from None
+    if not isinstance(meta, dict) or "classes" not in meta:
+        raise InputError(f"{path}: expected dataset metadata with 'classes'; {REBUILD}")
+    return meta
+
+
+#: What to do about a damaged dataset file.
+REBUILD = "delete the dataset directory and rerun to rebuild it"
+
+
+def load_array(path: str | os.PathLike, mmap: bool = False, rows: int | None = None) -> np.ndarray:
+    """One ``.npy`` array of a dataset; a truncated or foreign file is an :class:`InputError` naming it.
+
+    Parameters
+    ----------
+    rows
+        The rows ``meta.json`` promises, checked when given.
+    """
+    path = Path(path)
+    try:
+        arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise InputError(f"{path}: truncated or not a NumPy array ({exc}); {REBUILD}") from None
+    if rows is not None and len(arr) != rows:
+        raise InputError(f"{path}: {len(arr)} rows, but meta.json lists {rows}; {REBUILD}")
+    return arr
 
 
 def load_split(root: str | os.PathLike, split: str, mmap: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -125,8 +155,17 @@ def load_split(root: str | os.PathLike, split: str, mmap: bool = False) -> tuple
     for p in (xp, yp):
         if not p.exists():
             raise InputError(f"{p}: split {split!r} not found in dataset {root}")
-    mode = "r" if mmap else None
-    return np.load(xp, mmap_mode=mode), np.load(yp, mmap_mode=mode)
+    X = load_array(xp, mmap=mmap, rows=_split_rows(root, split))
+    return X, load_array(yp, mmap=mmap, rows=len(X))
+
+
+def _split_rows(root: str | os.PathLike, split: str) -> int | None:
+    """Rows of ``split`` in ``meta.json`` (None when it does not say)."""
+    path = Path(root) / "meta.json"
+    if not path.exists():
+        return None
+    rows = load_meta(root).get("splits", {}).get(split)
+    return int(rows) if rows is not None else None
 
 
 #: Suffix of the optional signal-track arrays, ``<split>.tracks.npy`` beside ``<split>.x.npy``.
@@ -147,7 +186,7 @@ def load_tracks(root: str | os.PathLike, split: str, mmap: bool = False) -> np.n
     path = Path(root) / f"{split}{TRACKS_SUFFIX}"
     if not path.exists():
         raise InputError(f"{path}: signal tracks of split {split!r} not found in dataset {root}")
-    return np.load(path, mmap_mode="r" if mmap else None)
+    return load_array(path, mmap=mmap, rows=_split_rows(root, split))
 
 
 def summarize_datasets(

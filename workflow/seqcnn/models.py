@@ -388,6 +388,34 @@ def _stop_at_recurrent(module: nn.Module, args: Any) -> None:
     raise _ReachedRecurrent
 
 
+def _meta_forward(
+    name: str,
+    length: int,
+    n_tracks: int,
+    track_length: int | None,
+    options: dict[str, Any] | None,
+    on_output: Callable[[torch.Tensor], None] | None = None,
+) -> None:
+    """Build model ``name`` on the ``meta`` device (shapes only: no memory, no arithmetic) and run one
+    input through it, up to its first recurrent layer; ``on_output`` sees every leaf module's output."""
+    info = model_info(name)
+    with torch.device("meta"):
+        model = build_model(name, n_classes=1, seq_len=length, n_tracks=n_tracks, **(options or {}))
+        for module in model.modules():
+            if isinstance(module, nn.RNNBase):
+                module.register_forward_pre_hook(_stop_at_recurrent)
+            elif on_output is not None and not any(module.children()):
+                module.register_forward_hook(lambda m, args, out: on_output(out))
+        inputs = {
+            "sequence": torch.empty(1, 4, length),
+            "tracks": torch.empty(1, max(n_tracks, 1), track_length or length),
+        }
+        try:
+            model.eval()(*(inputs[k] for k in info.inputs))
+        except _ReachedRecurrent:
+            pass
+
+
 def length_problem(
     name: str,
     length: int,
@@ -397,8 +425,7 @@ def length_problem(
 ) -> str | None:
     """Why model ``name`` cannot take inputs of ``length`` positions, or None when it can.
 
-    The model is built and run on the ``meta`` device (shapes only, no memory, no arithmetic), up to its
-    first recurrent layer, so that a config can be checked before any job.
+    Checked on the ``meta`` device, so that a config can be checked before any job.
 
     Parameters
     ----------
@@ -409,24 +436,27 @@ def length_problem(
     options
         Architecture options.
     """
-    info = model_info(name)
     try:
-        with torch.device("meta"):
-            model = build_model(name, n_classes=1, seq_len=length, n_tracks=n_tracks, **(options or {}))
-            for module in model.modules():
-                if isinstance(module, nn.RNNBase):
-                    module.register_forward_pre_hook(_stop_at_recurrent)
-            inputs = {
-                "sequence": torch.empty(1, 4, length),
-                "tracks": torch.empty(1, max(n_tracks, 1), track_length or length),
-            }
-            model.eval()(*(inputs[k] for k in info.inputs))
-    except _ReachedRecurrent:
-        return None
+        _meta_forward(name, length, n_tracks, track_length, options)
     except (InputError, RuntimeError, ValueError) as exc:
         lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
         return lines[-1] if lines else type(exc).__name__
     return None
+
+
+def activation_elements(
+    name: str, length: int, n_tracks: int = 0, options: dict[str, Any] | None = None
+) -> int:
+    """Values the layers of model ``name`` produce for one input of ``length`` positions (up to its first
+    recurrent layer): what a training step holds per sequence, before gradients."""
+    total = 0
+
+    def count(out: Any) -> None:
+        nonlocal total
+        total += sum(t.numel() for t in (out if isinstance(out, tuple) else (out,)) if torch.is_tensor(t))
+
+    _meta_forward(name, length, n_tracks, None, options, on_output=count)
+    return total
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -33,7 +33,14 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     """``None`` or ``"auto"`` pick CUDA when present, else CPU; anything else is passed to torch."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    chosen = torch.device(device)
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        built = "has no CUDA device visible" if torch.backends.cuda.is_built() else "was built without CUDA"
+        raise InputError(
+            f"device {str(device)!r}: this torch ({torch.__version__}) {built}; expected 'auto' or 'cpu' "
+            "here, or run the job where a GPU is visible"
+        )
+    return chosen
 
 
 def crop_window(length: int | None, crop: int | None) -> slice | None:

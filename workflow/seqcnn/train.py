@@ -12,10 +12,13 @@ Data stay where they are cheapest to batch from. Small datasets (the synthetic o
 moved to the device once and one-hot encoded there per batch, so the loop is bound by the model's
 compute and not by input handling. Larger ones are memory-mapped and streamed in batches.
 
-A run directory holds ``settings.json`` (resolved settings and the seed), ``metrics.tsv`` (one row per
-epoch), ``model.pt`` (best ``state_dict``) and, while training, ``checkpoint.pt`` (last completed epoch,
-optimiser and RNG state) from which a killed job resumes. Loading a finished run and predicting with it
-belong to :mod:`seqcnn.predict`, which this module builds its models through.
+A finished run directory holds ``settings.json`` (resolved settings and the seed), ``metrics.tsv`` (one row
+per epoch) and ``model.pt`` (best ``state_dict``), all three written when training ends, so a killed job
+leaves nothing that looks finished. While training it holds ``checkpoint.pt`` (last completed epoch,
+optimiser and RNG state; the one before it as ``checkpoint.prev.pt``), from which a killed job resumes, and
+``metrics.partial.tsv`` (the epochs so far). A checkpoint that cannot be read is set aside as
+``*.corrupt`` and training resumes from the previous one, or starts afresh. Loading a finished run and
+predicting with it belong to :mod:`seqcnn.predict`, which this module builds its models through.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from torch import nn
 from .datasets import load_meta, load_split, load_tracks, task_type
 from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
+from .logs import available_memory
 from .metrics import classification_metrics, macro_average, regression_metrics
-from .models import model_inputs
+from .models import activation_elements, model_inputs
 from .predict import call_model, crop_window, model_from_settings, output_transform, pick_device
 from .sequence import one_hot
 
@@ -320,6 +324,72 @@ def _source(
     return BatchSource(X, y, device, resident, tracks=tracks, crop=spec["crop"])
 
 
+#: Bytes of one float32 value, and how many copies of each activation a training step holds (the value
+#: kept for backward and its gradient) and of each parameter (value, gradient, two Adam moments).
+_F32, _ACTIVATION_COPIES, _PARAMETER_COPIES = 4, 2, 4
+
+
+def step_memory(model_name: str, spec: dict[str, Any], batch_size: int, n_parameters: int) -> int:
+    """Bytes one training step of ``batch_size`` sequences needs (activations, parameters, optimiser state),
+    from the model's layer shapes on the ``meta`` device: an estimate to refuse what cannot fit."""
+    per_sequence = activation_elements(
+        model_name, spec["seq_len"], n_tracks=spec["n_tracks"], options=spec["model_options"]
+    )
+    return _F32 * (_ACTIVATION_COPIES * per_sequence * batch_size + _PARAMETER_COPIES * n_parameters)
+
+
+def check_memory(model_name: str, spec: dict[str, Any], settings: TrainSettings, n_parameters: int) -> None:
+    """Refuse, before the first step, a batch whose training step needs more memory than the job has.
+
+    Raises
+    ------
+    InputError
+        Naming ``training.batch_size`` (and the window), with the estimate and what is available.
+    """
+    need = step_memory(model_name, spec, settings.batch_size, n_parameters)
+    have = available_memory()
+    if need > have:
+        fits = max(int(settings.batch_size * have / need), 0)
+        raise InputError(
+            f"config key training.batch_size: one training step of {model_name!r} on {settings.batch_size} "
+            f"sequences of {spec['seq_len']} positions needs about {need / 2**30:.1f} GiB, but "
+            f"{have / 2**30:.1f} GiB are available to this job; expected a batch_size of at most {fits} "
+            "(set under training, or per study or model), a shorter crop, or a job with more memory"
+        )
+
+
+def _load_checkpoint(ckpt_path: Path, device: torch.device, same_run: dict[str, Any]) -> dict | None:
+    """The newest readable checkpoint of this run's settings (``checkpoint.pt``, else
+    ``checkpoint.prev.pt``); an unreadable one is set aside as ``<name>.corrupt``, another run's removed."""
+    for path in (ckpt_path, _previous(ckpt_path)):
+        if not path.exists():
+            continue
+        try:
+            ckpt = torch.load(path, map_location=device, weights_only=False)
+            if not isinstance(ckpt, dict) or "model" not in ckpt:
+                raise ValueError(f"a {type(ckpt).__name__}, not a training checkpoint")
+        except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError ... on a bad file
+            aside = path.with_name(f"{path.name}.corrupt")
+            os.replace(path, aside)
+            log.warning(
+                "%s cannot be read (%s: truncated or not a checkpoint); set aside as %s",
+                path,
+                type(exc).__name__,
+                aside.name,
+            )
+            continue
+        if ckpt.get("settings") != same_run:
+            log.warning("discarding %s: it was written under other settings", path)
+            path.unlink()
+            continue
+        return ckpt
+    return None
+
+
+def _previous(ckpt_path: Path) -> Path:
+    return ckpt_path.with_name("checkpoint.prev.pt")
+
+
 def build_run_model(model_name: str, spec: dict[str, Any]) -> nn.Module:
     """The model of a resolved run (see :func:`resolve_run`)."""
     return model_from_settings({"model": model_name, **spec})
@@ -384,7 +454,9 @@ def train_model(
     run_seed = trial_seed(seed, trial)
 
     torch.manual_seed(run_seed)
-    model = build_run_model(model_name, spec).to(dev)
+    model = build_run_model(model_name, spec)
+    check_memory(model_name, spec, settings, sum(p.numel() for p in model.parameters()))
+    model = model.to(dev)
     optimizer = make_optimizer(model, settings)
     gen = torch.Generator().manual_seed(run_seed)
 
@@ -407,19 +479,13 @@ def train_model(
         "n_valid": valid_src.n,
         **asdict(settings),
     }
-    write_json(resolved, run_dir / "settings.json")
-
-    ckpt_path = run_dir / "checkpoint.pt"
+    ckpt_path, partial = run_dir / "checkpoint.pt", run_dir / "metrics.partial.tsv"
     history: list[dict[str, Any]] = []
     best_loss, best_epoch, best_state = math.inf, -1, None
     # Resuming is only sound under the same settings; device and versions may change between tries.
     same_run = {k: v for k, v in resolved.items() if k not in ("device", "resident", "torch")}
-    if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
-        if ckpt.get("settings") != same_run:
-            log.warning("discarding %s: it was written under other settings", ckpt_path)
-            ckpt_path.unlink()
-    if ckpt_path.exists():
+    ckpt = _load_checkpoint(ckpt_path, dev, same_run)
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         _set_rng_state(gen, ckpt["rng"])
@@ -472,7 +538,8 @@ def train_model(
             epoch_seconds,
             train_src.n / epoch_seconds,
         )
-        # Checkpoint first, then the TSV: a kill between the two loses nothing.
+        # Checkpoint first, then the TSV: a kill between the two loses nothing. The checkpoint it replaces
+        # is kept as checkpoint.prev.pt, to resume from should the new one turn out unreadable.
         with atomic_path(ckpt_path) as tmp:
             torch.save(
                 {
@@ -487,12 +554,16 @@ def train_model(
                 },
                 tmp,
             )
-        write_tsv(pd.DataFrame(history), run_dir / "metrics.tsv")
+            if ckpt_path.exists():
+                os.replace(ckpt_path, _previous(ckpt_path))
+        write_tsv(pd.DataFrame(history), partial)
 
+    # The run's outputs appear only now, each whole: a killed job leaves none of them.
     model.load_state_dict(best_state)
     with atomic_path(run_dir / "model.pt") as tmp:
         torch.save(model.state_dict(), tmp)
     write_tsv(pd.DataFrame(history), run_dir / "metrics.tsv")
+    write_json(resolved, run_dir / "settings.json")
     summary = {
         "model": model_name,
         "trial": int(trial),
@@ -503,5 +574,6 @@ def train_model(
         "train_seq_per_s": float(np.mean([h["train_seq_per_s"] for h in history])),
     }
     log.info("finished %s trial %d: %s", model_name, trial, summary)
-    ckpt_path.unlink(missing_ok=True)
+    for leftover in (ckpt_path, _previous(ckpt_path), partial):
+        leftover.unlink(missing_ok=True)
     return summary

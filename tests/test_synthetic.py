@@ -264,13 +264,13 @@ def test_split_sizes():
 
 
 def test_unknown_motif_id_is_named(tmp_path):
-    with pytest.raises(InputError, match=r"synthetic\.motif_ids.*MA9999\.1"):
+    with pytest.raises(InputError, match=r"config key motif_ids.*MA9999\.1"):
         build_synthetic_dataset(["MA0151.1", "MA9999.1"], tmp_path / "d", tmp_path / "s.tsv")
     assert not (tmp_path / "d").exists() and not (tmp_path / "s.tsv").exists()
 
 
 def test_duplicate_motif_id_is_rejected(tmp_path):
-    with pytest.raises(InputError, match=r"synthetic\.motif_ids.*duplicate.*MA0151\.1"):
+    with pytest.raises(InputError, match=r"config key motif_ids.*duplicate.*MA0151\.1"):
         build_synthetic_dataset(["MA0151.1", "MA0151.1"], tmp_path / "d", tmp_path / "s.tsv")
 
 
@@ -279,12 +279,12 @@ def test_duplicate_motif_id_is_rejected(tmp_path):
     [(0.7, 0.1, 0.1), (0.8, 0.3, -0.1), (0.7, 0.3), (0.7, 0.3, 0.0)],
 )
 def test_bad_split_fractions(pwms, fractions):
-    with pytest.raises(InputError, match=r"synthetic\.split_fractions.*summing to 1"):
+    with pytest.raises(InputError, match=r"config key split_fractions.*summing to 1"):
         generate_koo_eddy(pwms, n_seqs=100, split_fractions=fractions)
 
 
 def test_bad_fractions_write_nothing(tmp_path):
-    with pytest.raises(InputError, match=r"synthetic\.split_fractions"):
+    with pytest.raises(InputError, match=r"config key split_fractions"):
         build_synthetic_dataset(
             MOTIF_IDS, tmp_path / "d", tmp_path / "s.tsv", split_fractions=(0.5, 0.1, 0.2)
         )
@@ -293,7 +293,7 @@ def test_bad_fractions_write_nothing(tmp_path):
 
 def test_sequence_too_short(pwms):
     # Five SRF sites (16 bp) must fit: 80 bp is not enough, 81 bp is.
-    with pytest.raises(InputError, match=r"synthetic\.seq_len.*more than 80"):
+    with pytest.raises(InputError, match=r"config key seq_len.*more than 80"):
         generate_koo_eddy(pwms, n_seqs=100, seq_len=80)
     part = generate_koo_eddy(pwms, n_seqs=100, seq_len=81)["train"]
     assert part.X.shape == (70, 81)

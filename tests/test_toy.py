@@ -145,11 +145,11 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(toy, tmp_path)
 
 
 def test_settings_are_validated():
-    with pytest.raises(InputError, match=r"toy\.chip_peak"):
+    with pytest.raises(InputError, match=r"config key chip_peak"):
         resolve_settings(chip_peak=10)
-    with pytest.raises(InputError, match=r"toy\.pair_gap"):
+    with pytest.raises(InputError, match=r"config key pair_gap"):
         ToySettings(pair_gap=(30, 10))
-    with pytest.raises(InputError, match=r"toy\.outside_gaps"):
+    with pytest.raises(InputError, match=r"config key outside_gaps"):
         ToySettings(outside_gaps=((20, 50),))
     # Lists from a YAML config become tuples, so settings compare and serialise the same either way.
     assert resolve_settings(pair_gap=[10, 30]) == ToySettings()

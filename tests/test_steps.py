@@ -89,3 +89,33 @@ def test_a_full_disk_is_named_and_leaves_nothing_behind(small_disk):
     assert "MiB free of 1 MiB" in message and "partial outputs were removed" in message
     leftovers = [p for p in small_disk.rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+def test_arrays_that_cannot_fit_are_refused_naming_the_keys(monkeypatch):
+    import seqcnn.logs as logs
+    from seqcnn.synthetic import generate_koo_eddy
+    from seqcnn.windows import extract
+
+    monkeypatch.setattr(logs, "available_memory", lambda: 8 * 2**20)
+    with pytest.raises(InputError) as err:
+        generate_koo_eddy([np.full((4, 6), 0.25)], n_seqs=100_000, seq_len=200)
+    assert qualify_keys(str(err.value), "datasets.big") == (
+        "config keys datasets.big.n_seqs and datasets.big.seq_len: 100,000 sequences of 200 bp need about "
+        "38 MiB, but 8 MiB are available to this job; expected fewer or shorter sequences, or a job with "
+        "more memory"
+    )
+    genome = {"chr1": np.zeros(100_000, dtype=np.uint8)}
+    with pytest.raises(InputError, match=r"^config key window: 20,000 windows of 1,000 bp need about"):
+        extract(genome, np.array(["chr1"] * 20_000), np.zeros(20_000, dtype=np.int64), 1000)
+
+
+def test_windows_are_gathered_in_chunks_identically(monkeypatch):
+    import seqcnn.windows as windows
+
+    rng = np.random.default_rng(0)
+    genome = {c: rng.integers(0, 5, 5000).astype(np.uint8) for c in ("chr1", "chr2")}
+    chroms = rng.choice(["chr1", "chr2"], 500)
+    starts = rng.integers(0, 5000 - 40, 500)
+    expected = np.stack([genome[c][s : s + 40] for c, s in zip(chroms, starts, strict=True)])
+    monkeypatch.setattr(windows, "EXTRACT_CHUNK_BYTES", 8 * 40 * 7)  # 7 windows a chunk
+    np.testing.assert_array_equal(windows.extract(genome, chroms, starts, 40), expected)

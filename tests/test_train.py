@@ -151,7 +151,7 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_before_training(random_dat
     assert message.startswith(
         "config key training.batch_size: one training step of 'cnn_25' on 5000 sequences"
     )
-    assert "0.0 GiB are available to this job; expected a batch_size of at most" in message
+    assert "20 MiB are available to this job; expected a batch_size of at most" in message
     assert not any(tmp_path.iterdir())
 
 

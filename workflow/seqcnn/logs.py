@@ -148,4 +148,26 @@ def available_memory() -> int:
 
 
 def memory_note() -> str:
-    return f"{available_memory() / 2**30:.1f} GiB are available to this job"
+    return f"{format_bytes(available_memory())} are available to this job"
+
+
+def format_bytes(nbytes: float) -> str:
+    """``1.5 GiB`` or ``20 MiB``."""
+    return f"{nbytes / 2**30:.1f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MiB"
+
+
+def require_memory(nbytes: float, what: str, key: str, expected: str) -> None:
+    """Refuse, before the work, arrays that cannot fit in the memory available to this job.
+
+    Raises
+    ------
+    InputError
+        ``config key <key>: <what> need about N GiB, but M GiB are available to this job; <expected>``.
+    """
+    have = available_memory()
+    if nbytes > have:
+        keys = "keys" if " and " in key else "key"
+        raise InputError(
+            f"config {keys} {key}: {what} need about {format_bytes(nbytes)}, but {format_bytes(have)} are "
+            f"available to this job; expected {expected}"
+        )

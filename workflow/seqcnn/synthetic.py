@@ -27,6 +27,7 @@ from .datasets import SPLITS, save_dataset
 from .errors import InputError
 from .io import atomic_path, write_tsv
 from .jaspar import fetch_motifs, select_motifs
+from .logs import require_memory
 
 log = logging.getLogger("seqcnn.synthetic")
 
@@ -319,6 +320,13 @@ def generate_koo_eddy(
     for _ in range(n_warmup_models):
         _draw_model(rng, widths, seq_len, cutoffs)
 
+    # The codes, and their copy in split order.
+    require_memory(
+        2 * n_seqs * seq_len,
+        f"{n_seqs:,} sequences of {seq_len:,} bp",
+        "n_seqs and seq_len",
+        "fewer or shorter sequences, or a job with more memory",
+    )
     X = np.empty((n_seqs, seq_len), dtype=np.uint8)
     y = np.zeros((n_seqs, len(pwms)), dtype=np.uint8)
     n_motifs = np.empty(n_seqs, dtype=np.int64)

@@ -39,7 +39,7 @@ from torch import nn
 from .datasets import load_meta, load_split, load_tracks, task_type
 from .errors import InputError
 from .io import atomic_path, write_json, write_tsv
-from .logs import available_memory
+from .logs import available_memory, format_bytes
 from .metrics import classification_metrics, macro_average, regression_metrics
 from .models import activation_elements, model_inputs
 from .predict import call_model, crop_window, model_from_settings, output_transform, pick_device
@@ -352,8 +352,8 @@ def check_memory(model_name: str, spec: dict[str, Any], settings: TrainSettings,
         fits = max(int(settings.batch_size * have / need), 0)
         raise InputError(
             f"config key training.batch_size: one training step of {model_name!r} on {settings.batch_size} "
-            f"sequences of {spec['seq_len']} positions needs about {need / 2**30:.1f} GiB, but "
-            f"{have / 2**30:.1f} GiB are available to this job; expected a batch_size of at most {fits} "
+            f"sequences of {spec['seq_len']} positions needs about {format_bytes(need)}, but "
+            f"{format_bytes(have)} are available to this job; expected a batch_size of at most {fits} "
             "(set under training, or per study or model), a shorter crop, or a job with more memory"
         )
 

@@ -32,6 +32,7 @@ from .genome import (
     read_chrom_sizes,
     resolve_splits,
 )
+from .logs import require_memory
 from .sequence import N_CODE
 
 log = logging.getLogger("seqcnn.windows")
@@ -40,6 +41,8 @@ PathLike = str | os.PathLike
 
 #: Why :func:`filter_windows` drops a window, in the order the filters run (a window counts under the first).
 DROP_REASONS = ("past_chrom_end", "blacklist", "too_many_n")
+#: Bytes of gather positions (int64) held at once while windows are extracted.
+EXTRACT_CHUNK_BYTES = 64 * 2**20
 
 #: A genome: chromosome -> ``(length,)`` uint8 codes, or the FASTA to read one chromosome at a time from.
 Genome = Mapping[str, np.ndarray] | PathLike
@@ -105,12 +108,22 @@ def extract(genome: Genome, chroms: np.ndarray, starts: np.ndarray, window: int)
     """
     chroms = np.asarray(chroms, dtype=object)
     starts = np.asarray(starts, dtype=np.int64)
+    # The windows, plus the int64 positions of one chunk of them while it is gathered.
+    chunk = max(1, EXTRACT_CHUNK_BYTES // (8 * window))
+    require_memory(
+        starts.size * window + min(chunk, starts.size) * window * 8,
+        f"{starts.size:,} windows of {window:,} bp",
+        "window",
+        "a shorter window, fewer windows (peaks, negatives), or a job with more memory",
+    )
     X = np.empty((starts.size, window), dtype=np.uint8)
     offsets = np.arange(window, dtype=np.int64)
     for chrom in pd.unique(chroms):
         rows = np.flatnonzero(chroms == chrom)
         codes = genome[chrom] if isinstance(genome, Mapping) else load_genome_codes(genome, [chrom])[chrom]
-        X[rows] = codes[starts[rows, None] + offsets]
+        for lo in range(0, rows.size, chunk):
+            part = rows[lo : lo + chunk]
+            X[part] = codes[starts[part, None] + offsets]
     return X
 
 

@@ -283,13 +283,13 @@ def test_task_subset_and_crop_reach_the_model(random_dataset, tmp_path):
 def test_bad_run_requests_name_what_was_expected(random_dataset, tmp_path):
     from seqcnn.errors import InputError
 
-    with pytest.raises(InputError, match=r"tasks \['zzz'\]: not in dataset .* \(it has a, b\)"):
+    with pytest.raises(InputError, match=r"config key tasks: \['zzz'\] not in dataset .* \(it has a, b\)"):
         train_model("deepbind", random_dataset, tmp_path, tasks=["zzz"])
     with pytest.raises(InputError, match="model 'decode' reads signal tracks, but dataset .* has none"):
         train_model("decode", random_dataset, tmp_path)
-    with pytest.raises(InputError, match=r"training key crop: expected a length in \[1, 60\], got 61"):
+    with pytest.raises(InputError, match=r"config key crop: expected a length in \[1, 60\], got 61"):
         train_model("deepbind", random_dataset, tmp_path, crop=61)
-    with pytest.raises(InputError, match="training key optimizer: expected 'adam' or 'rmsprop'"):
+    with pytest.raises(InputError, match="config key training.optimizer: expected 'adam' or 'rmsprop'"):
         train_model("deepbind", random_dataset, tmp_path, optimizer="sgd")
 
 

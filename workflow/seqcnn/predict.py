@@ -54,7 +54,7 @@ def crop_window(length: int | None, crop: int | None) -> slice | None:
     if crop is None or length is None or crop == length:
         return None
     if not 0 < crop <= length:
-        raise InputError(f"training key crop: expected a length in [1, {length}], got {crop}")
+        raise InputError(f"config key crop: expected a length in [1, {length}], got {crop}")
     start = (length - crop) // 2
     return slice(start, start + crop)
 

@@ -71,7 +71,9 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "rmsprop"):
-            raise InputError(f"training key optimizer: expected 'adam' or 'rmsprop', got {self.optimizer!r}")
+            raise InputError(
+                f"config key training.optimizer: expected 'adam' or 'rmsprop', got {self.optimizer!r}"
+            )
 
 
 def trial_seed(base_seed: int, trial: int) -> int:
@@ -289,7 +291,8 @@ def resolve_run(
         missing = [t for t in tasks if t not in classes]
         if missing:
             raise InputError(
-                f"tasks {missing}: not in dataset {dataset_dir} (it has {', '.join(map(str, classes))})"
+                f"config key tasks: {missing} not in dataset {dataset_dir} (it has "
+                f"{', '.join(map(str, classes))})"
             )
     inputs = model_inputs(model_name)
     track_meta = meta.get("tracks") or {}

@@ -124,7 +124,8 @@ def test_fill_defaults_keeps_given_values_and_fills_nested_entries():
         (("studies", "basset", "training", "optimizer"), "sgd",
          r"config key studies.basset.training.optimizer: 'sgd' is not one of"),
         (("studies", "decode", "model_training"), {"decode": {"lrate": 1.0}},
-         r"'lrate' was unexpected.*at studies.decode.model_training.decode"),
+         r"config key studies.decode.model_training.decode.lrate: unknown key; expected some of: "
+         r"adam_eps, batch_size"),
         (("motifs", "tomtom"), "blast", r"config key motifs.tomtom: 'blast' is not one of"),
         (("datasets", "ke_synthetic", "motif_ids"), ["MA0079.3", "MA9999.1"],
          r"config key datasets.ke_synthetic.motif_ids: unknown JASPAR ID\(s\) MA9999.1"),
@@ -318,10 +319,15 @@ def test_config_file_syntax_errors_name_the_file_and_line(tmp_path):
         load_config_file(listed)
 
 
+def test_unknown_top_level_key_is_named(default_config):
+    with pytest.raises(InputError, match=r"^config key studys: unknown key; expected some of: datasets"):
+        check_config({**default_config, "studys": {}}, SCHEMA)
+
+
 def test_unknown_key_is_named(default_config):
     cfg = copy.deepcopy(default_config)
     cfg["training"]["learning_rate"] = 0.1
-    with pytest.raises(InputError, match=r"'learning_rate' was unexpected.*training"):
+    with pytest.raises(InputError, match=r"config key training.learning_rate: unknown key; expected some of"):
         check_config(cfg, SCHEMA)
 
 

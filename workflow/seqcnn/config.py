@@ -120,7 +120,10 @@ def _first_error(validator: jsonschema.Validator, instance: Any, prefix: str = "
         execution = [k for k in extra if k in EXECUTION_KEYS]
         if execution:
             raise InputError(f"config key {where}.{execution[0]}: {EXECUTION_KEYS[execution[0]]}")
-        raise InputError(f"config: {err.message} at {where}")
+        known = sorted(err.schema.get("properties") or {})
+        key = f"{where}.{extra[0]}" if err.absolute_path or prefix else extra[0]
+        expected = f"; expected some of: {', '.join(known)}" if known else ""
+        raise InputError(f"config key {key}: unknown key{expected}")
     if "propertyNames" in err.absolute_schema_path:
         raise InputError(
             f"config key {where}.{err.instance}: name {err.instance!r} is not allowed; {NAME_RULE}"

@@ -7,7 +7,6 @@
 #   results/{study}/runs/{model}/trial{trial}/               one training run
 #   results/{study}/motifs/{model}/trial{trial}/layer{layer}/  its filters matched to JASPAR
 
-import copy
 import re
 import sys
 from pathlib import Path
@@ -16,13 +15,11 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from seqcnn import layout
 from seqcnn.errors import InputError
-from seqcnn.config import check_config, load_config_file, merge_config
+from seqcnn.config import complete_config
 
+# config/config.yaml with the --configfile and --config values merged over it, checked and completed.
 try:
-    given = copy.deepcopy(config)  # --configfile and --config values, merged over the default config
-    config.clear()
-    config.update(merge_config(load_config_file(Path(workflow.basedir) / "config/config.yaml"), given))
-    check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+    complete_config(config, workflow.basedir)
 except InputError as exc:
     sys.exit(f"Config error: {exc}")
 
@@ -35,8 +32,8 @@ TOY, GENOME, DATA, STUDY, RUN, ANNOT = (
 
 def names_of(mapping, kind=None):
     """Wildcard alternatives: the names of a config map (of one dataset kind); none matches nothing."""
-    names = [re.escape(n) for n, e in mapping.items() if kind is None or e["kind"] == kind]
-    return "|".join(names) if names else "(?!)"
+    names = [n for n, e in mapping.items() if kind is None or e["kind"] == kind]
+    return "|".join(map(re.escape, names)) if names else "(?!)"
 
 
 wildcard_constraints:

@@ -504,6 +504,19 @@ def check_jaspar_ids(config: dict[str, Any]) -> None:
         select_motifs(motifs, entry["motif_ids"], f"config key datasets.{name}.motif_ids")
 
 
+#: The default config and the schema, relative to the workflow's root.
+DEFAULT_CONFIG, SCHEMA = "config/config.yaml", "workflow/schemas/config.schema.yaml"
+
+
+def complete_config(config: dict[str, Any], root: str | os.PathLike) -> dict[str, Any]:
+    """The workflow's config, in place: the default config file under ``root`` with the values given
+    (``--configfile`` files, ``--config``) merged over it, validated and completed by :func:`check_config`."""
+    given = copy.deepcopy(config)
+    config.clear()
+    config.update(merge_config(load_config_file(Path(root) / DEFAULT_CONFIG), given))
+    return check_config(config, Path(root) / SCHEMA)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m seqcnn.config [FILE ...]``: check config files as the workflow would, before a run.
 
@@ -513,13 +526,12 @@ def main(argv: list[str] | None = None) -> int:
     """
     import sys
 
-    root = Path(__file__).resolve().parents[2]
     files = [Path(a) for a in (sys.argv[1:] if argv is None else argv)]
     try:
-        config = load_config_file(root / "config/config.yaml")
+        config: dict[str, Any] = {}
         for path in files:
             merge_config(config, load_config_file(path))
-        check_config(config, root / "workflow/schemas/config.schema.yaml")
+        complete_config(config, Path(__file__).resolve().parents[2])
     except InputError as exc:
         print(f"Config error: {exc}", file=sys.stderr)
         return 1

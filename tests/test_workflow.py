@@ -83,6 +83,30 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("run: [../up]\nstudies: {../up: {dataset: ke_synthetic, models: [cnn_25]}}\n",
+         "Config error: config key studies.../up: name '../up' is not allowed"),
+        ("datasets: {/abs: {kind: synthetic, motif_ids: [MA0079.3]}}\n",
+         "Config error: config key datasets./abs: name '/abs' is not allowed"),
+        ("jaspar: {collection: ../../outside}\n",
+         "Config error: config key jaspar.collection: name '../../outside' is not allowed"),
+        ("studies: {koo_eddy: {tasks: [../t]}}\n",
+         "Config error: config key studies.koo_eddy.tasks[0]: name '../t' is not allowed"),
+    ],
+)  # fmt: skip
+def test_a_name_that_would_escape_the_working_directory_stops_the_run(tmp_path, text, message):
+    work = tmp_path / "work"
+    work.mkdir()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    out = snakemake("--cores", "1", "--directory", str(work), "--configfile", CONFIG[1], str(bad))
+    assert out.returncode != 0 and message in out.stderr + out.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "work"]
+    assert not (work / "results").exists() and not (work / "resources").exists()
+
+
 TINY = """
 run: [tiny]
 datasets: {tiny_synthetic: {kind: synthetic, n_seqs: 6000, motif_ids: [MA0079.3, MA0083.3, MA0095.2]}}

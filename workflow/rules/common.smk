@@ -67,3 +67,8 @@ def logo_files(wc):
     trial = STUDIES[wc.study]["logo_trial"]
     layer = f"results/{wc.study}/motifs/{wc.model}/trial{trial}/layer0"
     return {"meme": f"{layer}/filters.meme", "stats": f"{layer}/stats.json"}
+
+
+def published_table(wc):
+    """The table a study's ``published`` value writes (table1, table2 or pearson)."""
+    return layout.PUBLISHED_TABLES[STUDIES[wc.study]["published"]]

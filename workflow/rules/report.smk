@@ -1,5 +1,6 @@
-# Tables and figures a reader looks at: each study's comparison figure and filter logos, and Koo & Eddy's
-# Table 1 beside the published values with its deeper layers and pool-size figure.
+# Tables and figures a reader looks at: each study's comparison figure and filter logos, Koo & Eddy's
+# Table 1 (or Table 2) beside the published values with its deeper layers and pool-size figure, and
+# DeepSTARR's test Pearson beside the published one.
 
 
 rule plot_study:
@@ -51,17 +52,22 @@ rule summarize_table1:
         stats=lambda wc: layout.annotations(config, wc.study, "table1"),
     output:
         tsv=report(
-            f"{STUDY}/table1.tsv", caption="../report/table1.rst", category="Table 1"
+            f"{STUDY}/{{table}}.tsv",
+            caption="../report/table1.rst",
+            category="Table 1",
         ),
         md=report(
-            f"{STUDY}/table1.md", caption="../report/table1.rst", category="Table 1"
+            f"{STUDY}/{{table}}.md", caption="../report/table1.rst", category="Table 1"
         ),
     log:
-        f"{STUDY}/logs/summarize_table1.log",
+        f"{STUDY}/logs/summarize_{{table}}.log",
+    wildcard_constraints:
+        table="table1|table2",
     conda:
         "../../envs/seqcnn.yaml"
     params:
         models=lambda wc: STUDIES[wc.study]["models"],
+        published=lambda wc: STUDIES[wc.study]["published"],
     script:
         "../scripts/summarize_table1.py"
 
@@ -87,7 +93,7 @@ rule summarize_layers:
 
 rule plot_pool_size:
     input:
-        table=f"{STUDY}/table1.tsv",
+        table=lambda wc: f"results/{wc.study}/{published_table(wc)}.tsv",
     output:
         png=report(
             f"{STUDY}/figures/relevant_match_vs_pool.png",
@@ -98,5 +104,31 @@ rule plot_pool_size:
         f"{STUDY}/logs/plot_pool_size.log",
     conda:
         "../../envs/seqcnn.yaml"
+    params:
+        published=lambda wc: STUDIES[wc.study]["published"],
     script:
         "../scripts/plot_pool_size.py"
+
+
+rule summarize_pearson:
+    input:
+        metrics=lambda wc: layout.study_runs(config, wc.study, "test_metrics.tsv"),
+    output:
+        tsv=report(
+            f"{STUDY}/pearson.tsv",
+            caption="../report/pearson.rst",
+            category="Studies",
+            subcategory="{study}",
+        ),
+        md=report(
+            f"{STUDY}/pearson.md",
+            caption="../report/pearson.rst",
+            category="Studies",
+            subcategory="{study}",
+        ),
+    log:
+        f"{STUDY}/logs/summarize_pearson.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    script:
+        "../scripts/summarize_pearson.py"

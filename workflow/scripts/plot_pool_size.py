@@ -4,4 +4,11 @@ from seqcnn.logs import run_step
 from seqcnn.plotting import plot_pool_size
 
 sm = snakemake  # noqa: F821
-run_step(plot_pool_size, sm.input.table, sm.output.png, log_path=sm.log[0], outputs=sm.output)
+run_step(
+    plot_pool_size,
+    sm.input.table,
+    sm.output.png,
+    published=sm.params.published,
+    log_path=sm.log[0],
+    outputs=sm.output,
+)

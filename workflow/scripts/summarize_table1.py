@@ -1,4 +1,4 @@
-"""Snakemake adapter: Table 1 beside the published values (seqcnn.tables.summarize_table1)."""
+"""Snakemake adapter: Table 1 or 2 beside the published values (seqcnn.tables.summarize_table1)."""
 
 from seqcnn.logs import run_step
 from seqcnn.tables import summarize_table1
@@ -11,6 +11,7 @@ run_step(
     sm.params.models,
     sm.output.tsv,
     sm.output.md,
+    published=sm.params.published,
     log_path=sm.log[0],
     outputs=sm.output,
 )

@@ -32,6 +32,9 @@ DATASET_INPUTS = {
     "starr": ("sequence",),
     "decode": ("sequence", "tracks"),
     "multimodal": ("sequence", "tracks"),
+    "deepsea": ("sequence",),
+    "deepstarr_released": ("sequence",),
+    "basset_h5": ("sequence",),
 }
 #: Dataset kinds whose data carry planted truth when their genome is a toy genome.
 TOY_ROOT = "resources/toy"
@@ -217,6 +220,7 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> dict
     check_genomes(config)
     check_datasets(config)
     check_studies(config)
+    check_released_files(config)
     motifs = config["motifs"]
     if motifs["tomtom"] == "meme" and shutil.which(motifs["tomtom_binary"]) is None:
         raise InputError(
@@ -314,6 +318,8 @@ def check_datasets(config: dict[str, Any]) -> None:
                     f"config key {key}.split_fractions: {fractions} sum to {sum(fractions):g}; "
                     "expected train/valid/test fractions summing to 1"
                 )
+        if entry["kind"] == "deepsea":
+            check_deepsea_labels(key, entry)
         for path_key in ("samples",):
             toy = toy_of_path(entry[path_key]) if path_key in entry else None
             if toy is not None and toy not in config["toys"]:
@@ -321,6 +327,42 @@ def check_datasets(config: dict[str, Any]) -> None:
                     f"config key {key}.{path_key}: {entry[path_key]} is written by toy genome {toy!r}, which "
                     f"is not configured; expected one of toys: {', '.join(config['toys']) or '(none)'}"
                 )
+
+
+def check_deepsea_labels(key: str, entry: Mapping[str, Any]) -> None:
+    """Label columns exist in the bundle's 919, and each kept column has at most one name."""
+    from .released import DEEPSEA_LABELS
+
+    classes, names = entry["classes"], entry["class_names"]
+    for i, index in enumerate(classes or []):
+        if index >= DEEPSEA_LABELS:
+            raise InputError(
+                f"config key {key}.classes[{i}]: label index {index} is past the last of the DeepSEA "
+                f"bundle's {DEEPSEA_LABELS} labels (train.mat traindata, valid.mat validdata, test.mat "
+                f"testdata); expected 0-based column indices 0-{DEEPSEA_LABELS - 1}"
+            )
+    n_kept = len(classes) if classes is not None else DEEPSEA_LABELS
+    if names is not None and len(names) != n_kept:
+        raise InputError(
+            f"config key {key}.class_names: {len(names)} names for {n_kept} kept label columns; expected one "
+            "name per entry of classes"
+        )
+
+
+def check_released_files(config: Mapping[str, Any]) -> None:
+    """The released files of every dataset a study in ``run`` trains on are on disk (a default run needs
+    none); the message names the first missing file and where to get it."""
+    from .released import RELEASED_KINDS, missing_file_message
+
+    for study in config["run"]:
+        name = config["studies"][study]["dataset"]
+        entry = config["datasets"][name]
+        if entry["kind"] not in RELEASED_KINDS:
+            continue
+        missing = missing_file_message(entry)
+        if missing:
+            key = "dir" if "dir" in entry else "path"
+            raise InputError(f"config key datasets.{name}.{key}: {missing} (study {study!r} is in run)")
 
 
 def dataset_genome(config: Mapping[str, Any], dataset: str) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 from .config import annotated_models, dataset_genome, toy_of_path
 from .errors import InputError
 from .labels import read_sample_sheet
+from .released import RELEASED_KINDS, released_files
 
 #: One path shape per named thing (wildcards in braces).
 PATHS = {
@@ -81,6 +82,8 @@ def dataset_files(config: Config, dataset: str) -> list[str]:
         paths += [*entry["starr_peaks"], *entry["accessibility_peaks"], *entry["tracks"].values()]
     elif kind == "multimodal":
         paths += list(entry["tracks"].values())
+    elif kind in RELEASED_KINDS:
+        paths += list(released_files(entry).values())
     return sorted({from_toy(p) for p in paths})
 
 
@@ -122,6 +125,10 @@ def planted_truth(config: Config, dataset: str) -> dict[str, Any]:
     entry = config["datasets"][dataset]
     if entry["kind"] == "synthetic":
         return {"ids": entry["relevant_ids"] or entry["motif_ids"], "truth": [], "known": True}
+    if dataset_genome(config, dataset) is None:
+        # Released data: relevant motifs only where the config names them (Koo & Eddy's in vivo TFs).
+        ids = entry.get("relevant_ids")
+        return {"ids": ids, "truth": [], "known": bool(ids)}
     toy = toy_of_path(config["genomes"][dataset_genome(config, dataset)]["source"])
     truth = [f"resources/toy/{toy}/truth.json"] if toy else []
     return {"ids": None, "truth": truth, "known": bool(truth)}
@@ -168,7 +175,8 @@ def annotations(config: Config, study: str, layers: str = "first") -> list[str]:
 
 def study_targets(config: Config, study: str) -> list[str]:
     """What a study writes: its dataset's figure, metrics, comparison figure, filter table and logos
-    (when it has annotated models) and, for ``published: koo_eddy_table1``, Table 1 and its figures."""
+    (when it has annotated models) and, for a ``published`` table, that table beside the paper's values
+    (Table 1 or 2 with the pool-size figure, or DeepSTARR's test Pearson)."""
     entry = config["studies"][study]
     out = f"results/{study}"
     targets = [
@@ -178,11 +186,18 @@ def study_targets(config: Config, study: str) -> list[str]:
     ]
     targets.append(f"{out}/filters.tsv")
     targets += [f"{out}/figures/logos/{m}.png" for m in annotated_models(entry)]
-    if entry["published"] == "koo_eddy_table1":
-        targets += [f"{out}/table1.tsv", f"{out}/table1.md", f"{out}/figures/relevant_match_vs_pool.png"]
-        if entry["deeper_layers"]:
-            targets.append(f"{out}/layers.tsv")
+    table = PUBLISHED_TABLES.get(entry["published"])
+    if table is not None:
+        targets += [f"{out}/{table}.tsv", f"{out}/{table}.md"]
+        if table != "pearson":
+            targets.append(f"{out}/figures/relevant_match_vs_pool.png")
+    if entry["published"] == "koo_eddy_table1" and entry["deeper_layers"]:
+        targets.append(f"{out}/layers.tsv")
     return targets
+
+
+#: The table each ``published`` value writes beside the paper's numbers.
+PUBLISHED_TABLES = {"koo_eddy_table1": "table1", "koo_eddy_table2": "table2", "deepstarr": "pearson"}
 
 
 def run_datasets(config: Config) -> list[str]:

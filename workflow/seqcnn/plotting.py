@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
-from .published import TABLE1  # noqa: E402
+from .published import KOO_EDDY_TABLES  # noqa: E402
 
 COLORS = {"relevant": "#1a9850", "jaspar": "#4575b4", "none": "#7f7f7f"}
 
@@ -98,17 +98,20 @@ def plot_filter_logos(
     _save(fig, out_png)
 
 
-def plot_pool_size(table_tsv: str | os.PathLike, out_png: str | os.PathLike) -> None:
+def plot_pool_size(
+    table_tsv: str | os.PathLike, out_png: str | os.PathLike, published: str = "koo_eddy_table1"
+) -> None:
     """% relevant match and AU-ROC vs first-layer pool size, reproduced (filled) vs published (open).
 
-    Only models with a published pool size (the Table 1 models) are drawn.
+    Only models with a published pool size (the models of Table 1, or of Table 2) are drawn.
     """
+    rows = KOO_EDDY_TABLES[published][1]
     table = pd.read_csv(table_tsv, sep="\t")
-    table = table[table["model"].isin(TABLE1)]
+    table = table[table["model"].isin(rows)]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    order = list(TABLE1)
+    order = list(rows)
     for _, r in table.iterrows():
-        name, pool, auc, auc_sd, _, _, rel, rel_sd = TABLE1[r["model"]]
+        name, pool, auc, auc_sd, _, _, rel, rel_sd = rows[r["model"]]
         # Models sharing a pool size are spread a little so their markers stay readable.
         x = pool * (1 + 0.05 * (order.index(r["model"]) % 5 - 2))
         for ax, ours, ours_sd, pub, pub_sd in (

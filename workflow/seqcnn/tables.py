@@ -1,4 +1,5 @@
-"""Tables a reviewer reads: Table 1 and the deeper-layer table, each beside the published values.
+"""Tables a reviewer reads: Koo & Eddy's Tables 1 and 2, the deeper-layer table and DeepSTARR's test
+Pearson, each beside the published values.
 
 Inputs are the self-describing per-trial files (``test_metrics.tsv`` from :mod:`seqcnn.evaluate`,
 ``stats.json`` from :mod:`seqcnn.motifs`), so the summaries do not depend on the directory layout.
@@ -18,7 +19,7 @@ import pandas as pd
 from .errors import InputError
 from .io import atomic_path, write_tsv
 from .metrics import mean_std
-from .published import LAYERS, TABLE1
+from .published import DEEPSTARR_PEARSON, KOO_EDDY_TABLES, LAYERS
 
 TABLE1_COLUMNS = [
     "model",
@@ -85,44 +86,52 @@ def table1(metrics: pd.DataFrame, stats: pd.DataFrame, models: Sequence[str]) ->
     return pd.DataFrame(rows, columns=TABLE1_COLUMNS)
 
 
-def table1_markdown(table: pd.DataFrame, metrics: pd.DataFrame | None = None) -> str:
-    """Markdown: each reproduced row beside the published one, with the differences."""
+def table1_markdown(
+    table: pd.DataFrame, metrics: pd.DataFrame | None = None, published: str = "koo_eddy_table1"
+) -> str:
+    """Markdown: each reproduced row beside the published one (Table 1 or Table 2), with the differences."""
+    title, rows, aupr = KOO_EDDY_TABLES[published]
+    pub_aupr = ["published"] if aupr else []
+    header = ["model", "paper name", "trials", "AU-ROC", "published", "Δ", "AU-PR", *pub_aupr, "% JASPAR"]
+    header += ["published", "% relevant", "published", "Δ"]
+    aupr_note = (
+        "AU-PR is the paper's trapezoid over the PR curve."
+        if aupr
+        else "AU-PR is the paper's trapezoid over the PR curve (not printed in the paper)."
+    )
     lines = [
-        "# Koo & Eddy (2019) Table 1: reproduced vs published",
+        f"# {title}: reproduced vs published",
         "",
         "Mean ± population std over trials. Match columns are fractions of first-layer filters with a "
-        "Tomtom hit (E ≤ 0.1) to any JASPAR motif / to a ground-truth motif. AU-PR is the paper's "
-        "trapezoid over the PR curve (not printed in the paper).",
+        f"Tomtom hit (E ≤ 0.1) to any JASPAR motif / to a ground-truth motif. {aupr_note}",
         "",
-        "| model | paper name | trials | AU-ROC | published | Δ | AU-PR | % JASPAR | published | "
-        "% relevant | published | Δ |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
     ]
     for _, r in table.iterrows():
-        pub = TABLE1.get(r["model"])
+        pub = rows.get(r["model"])
         name = pub[0] if pub else ""
         d_auc = r["auroc_mean"] - pub[2] if pub else float("nan")
         d_rel = r["relevant_match_mean"] - pub[6] if pub else float("nan")
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    r["model"],
-                    name,
-                    str(int(r["n_trials"])),
-                    _fmt(r["auroc_mean"], r["auroc_std"]),
-                    _fmt(pub[2], pub[3]) if pub else "–",
-                    f"{d_auc:+.3f}" if not math.isnan(d_auc) else "–",
-                    _fmt(r["aupr_mean"], r["aupr_std"]),
-                    _fmt(r["jaspar_match_mean"], r["jaspar_match_std"]),
-                    _fmt(pub[4], pub[5]) if pub else "–",
-                    _fmt(r["relevant_match_mean"], r["relevant_match_std"]),
-                    _fmt(pub[6], pub[7]) if pub else "–",
-                    f"{d_rel:+.3f}" if not math.isnan(d_rel) else "–",
-                ]
-            )
-            + " |"
-        )
+        cells = [
+            r["model"],
+            name,
+            str(int(r["n_trials"])),
+            _fmt(r["auroc_mean"], r["auroc_std"]),
+            _fmt(pub[2], pub[3]) if pub else "–",
+            f"{d_auc:+.3f}" if not math.isnan(d_auc) else "–",
+            _fmt(r["aupr_mean"], r["aupr_std"]),
+        ]
+        if aupr:
+            cells.append(_fmt(*aupr[r["model"]]) if r["model"] in aupr else "–")
+        cells += [
+            _fmt(r["jaspar_match_mean"], r["jaspar_match_std"]),
+            _fmt(pub[4], pub[5]) if pub else "–",
+            _fmt(r["relevant_match_mean"], r["relevant_match_std"]),
+            _fmt(pub[6], pub[7]) if pub else "–",
+            f"{d_rel:+.3f}" if not math.isnan(d_rel) else "–",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -158,14 +167,16 @@ def summarize_table1(
     models: Sequence[str],
     out_tsv: str | os.PathLike,
     out_md: str | os.PathLike,
+    published: str = "koo_eddy_table1",
 ) -> pd.DataFrame:
-    """Write ``table1.tsv`` and ``table1.md`` from per-trial files; returns the table."""
+    """Write ``table1.tsv`` and ``table1.md`` (or Table 2's, with ``published="koo_eddy_table2"``) from
+    per-trial files; returns the table."""
     metrics = read_macro_metrics(metrics_paths)
     stats = read_match_stats(stats_paths)
     table = table1(metrics, stats, models)
     write_tsv(table, out_tsv, float_format="%.4f")
     with atomic_path(out_md) as tmp:
-        tmp.write_text(table1_markdown(table))
+        tmp.write_text(table1_markdown(table, published=published))
     return table
 
 
@@ -177,4 +188,48 @@ def summarize_layers(
     """Write ``layers.tsv`` (layers are 1-based there, as in the paper)."""
     table = layers_table(read_match_stats(stats_paths), deeper)
     write_tsv(table, out_tsv, float_format="%.4f")
+    return table
+
+
+def summarize_pearson(
+    metrics_paths: Sequence[str | os.PathLike], out_tsv: str | os.PathLike, out_md: str | os.PathLike
+) -> pd.DataFrame:
+    """Test Pearson per model and task over trials, beside DeepSTARR's published values.
+
+    Parameters
+    ----------
+    metrics_paths
+        Per-run ``test_metrics.tsv`` files of a regression study.
+    out_tsv, out_md
+        ``model, task, n_trials, pearson_mean, pearson_std, published`` and a markdown rendering.
+    """
+    runs = pd.concat([pd.read_csv(p, sep="\t") for p in metrics_paths], ignore_index=True)
+    if "pearson" not in runs:
+        raise InputError(f"{metrics_paths[0]}: no pearson column; expected a regression study's test metrics")
+    rows = []
+    for (model, task), group in runs.groupby(["model", "class"], sort=False):
+        mean, std = mean_std(group["pearson"].to_numpy(dtype=float))
+        published = DEEPSTARR_PEARSON.get(task, float("nan")) if model == "deepstarr" else float("nan")
+        rows.append(
+            {"model": model, "task": task, "n_trials": int(group["trial"].nunique()), "pearson_mean": mean,
+             "pearson_std": std, "published": published}
+        )  # fmt: skip
+    table = pd.DataFrame(rows)
+    write_tsv(table, out_tsv, float_format="%.4f")
+    lines = [
+        "# DeepSTARR (de Almeida et al. 2022): test Pearson, reproduced vs published",
+        "",
+        "Mean ± population std over trials on the released test set; published: the DeepSTARR model.",
+        "",
+        "| model | task | trials | Pearson | published | Δ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        delta = r["pearson_mean"] - r["published"]
+        lines.append(
+            f"| {r['model']} | {r['task']} | {r['n_trials']} | {_fmt(r['pearson_mean'], r['pearson_std'])} | "
+            f"{_fmt(r['published'], float('nan'), 2)} | {'–' if math.isnan(delta) else f'{delta:+.3f}'} |"
+        )
+    with atomic_path(out_md) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
     return table

@@ -62,6 +62,9 @@ def test_sizes_grow_with_data_model_and_epochs(config, tmp_path, monkeypatch):
         size = resources.estimate(config, rule, job("cnn_1_3"))
         assert size["runtime"] < large["runtime"] and size["mem_mb"] >= resources.BASE_MB
     assert large["mem_mb"] < 8000
+    # A second try (after the scheduler ended the first) asks for twice the memory and time.
+    retry = resources.estimate(config, "train_model", job("cnn_1_3"), attempt=2)
+    assert retry == {k: 2 * v for k, v in large.items()}
 
 
 def test_rnn_steps_cost_more_than_their_weights(config, tmp_path, monkeypatch):

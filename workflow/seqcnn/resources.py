@@ -9,6 +9,9 @@ below are fitted to the benchmark files of the toy run (``config/toy.yaml`` on 2
 margin. Wall time assumes CPU throughput and every epoch up to ``max_epochs`` (early stopping cannot be
 foreseen), so GPU jobs and early stops finish well inside it.
 
+A job the scheduler ended for its memory or time comes back (with the profile's ``retries``) as attempt 2
+and asks for twice both; a training job then resumes from its last epoch.
+
 A dataset that is not built yet has no size: the functions then raise :class:`FileNotFoundError` for the
 rule's input, which Snakemake takes to mean "to be determined" and asks again once the input exists.
 """
@@ -33,10 +36,10 @@ from .predict import call_model
 from .train import TrainSettings, build_run_model, resolve_run
 
 #: Resident memory of a job before it loads data or builds a model (Python, PyTorch, the package): the
-#: smallest toy jobs peak at 420-450 MB.
-BASE_MB = 500
+#: smallest toy jobs peak at 350-450 MB.
+BASE_MB = 600
 #: Extra resident memory of filter annotation: Tomtom (memelite, numba) and the JASPAR motifs.
-ANNOTATION_MB = 300
+ANNOTATION_MB = 400
 #: Training holds a model four times over (weights, gradients, two optimiser moments) plus a best copy.
 PARAMETER_COPIES = 5
 #: Bytes per activation value kept for the backward pass of one training sequence (float32, the
@@ -181,8 +184,9 @@ def _minutes(seconds: float) -> int:
     return int(math.ceil(STARTUP_MINUTES + seconds * TIME_MARGIN / 60))
 
 
-def estimate(config: Config, rule: str, wildcards: Any) -> dict[str, int]:
-    """``mem_mb`` and ``runtime`` (minutes) of one job of ``rule`` (one of :data:`RULES`).
+def estimate(config: Config, rule: str, wildcards: Any, attempt: int = 1) -> dict[str, int]:
+    """``mem_mb`` and ``runtime`` (minutes) of one job of ``rule`` (one of :data:`RULES`), times its
+    ``attempt`` (Snakemake counts a job's tries from 1).
 
     Raises
     ------
@@ -211,14 +215,14 @@ def estimate(config: Config, rule: str, wildcards: Any) -> dict[str, int]:
         seconds = 2 * data.n["test"] * size.macs / MACS_PER_SECOND
     else:
         raise ValueError(f"no size estimate for rule {rule!r}; expected one of {', '.join(RULES)}")
-    return {"mem_mb": _mb(nbytes), "runtime": _minutes(seconds)}
+    return {"mem_mb": _mb(nbytes) * attempt, "runtime": _minutes(seconds) * attempt}
 
 
-def mem_mb(config: Config, rule: str, wildcards: Any) -> int:
+def mem_mb(config: Config, rule: str, wildcards: Any, attempt: int = 1) -> int:
     """Memory of one job of ``rule`` in MB (see :func:`estimate`)."""
-    return estimate(config, rule, wildcards)["mem_mb"]
+    return estimate(config, rule, wildcards, attempt)["mem_mb"]
 
 
-def runtime(config: Config, rule: str, wildcards: Any) -> int:
+def runtime(config: Config, rule: str, wildcards: Any, attempt: int = 1) -> int:
     """Wall time of one job of ``rule`` in minutes (see :func:`estimate`)."""
-    return estimate(config, rule, wildcards)["runtime"]
+    return estimate(config, rule, wildcards, attempt)["runtime"]

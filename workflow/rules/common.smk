@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from seqcnn import layout
-from seqcnn import resources  # mem_mb and runtime of heavy jobs, sized from their data and model
+from seqcnn import resources
 from seqcnn.errors import InputError
 from seqcnn.config import check_config
 

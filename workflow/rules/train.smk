@@ -18,7 +18,9 @@ rule train_model:
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: resources.mem_mb(config, "train_model", wc, attempt),
-        runtime=lambda wc, attempt: resources.runtime(config, "train_model", wc, attempt),
+        runtime=lambda wc, attempt: resources.runtime(
+            config, "train_model", wc, attempt
+        ),
     params:
         run_dir=lambda wc, output: Path(output.model).parent,
         training=lambda wc: layout.run_settings(config, wc.study, wc.model),

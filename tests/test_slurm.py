@@ -85,14 +85,16 @@ def slurm_run(cluster, tmp_path_factory, pytestconfig):
             time.sleep(0.5)
     finally:
         # Snakemake itself dies (as a login node would take it down); its SLURM jobs live on.
-        os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     killed = killed_log.read_text()
     assert proc.returncode == -signal.SIGKILL, killed[-3000:]
     # Jobs left behind are cancelled, as a user would before starting again.
-    orphans = [j for j in testbed.submissions(killed) if cluster.jobs()[j]["state"] in ("PENDING", "RUNNING")]
+    orphans = [j for j in testbed.submissions(killed) if cluster.jobs()[j]["state"] not in testbed.ENDED]
     if orphans:
         cluster.run("scancel", *orphans)
+        cluster.wait_ended(orphans)
     done_before = {p: p.stat().st_mtime_ns for p in (work / "results/datasets").rglob("*") if p.is_file()}
     unlock = testbed.submit_run(["--unlock", *slurm_args(work)[len(TARGETS) :]], work, cluster.env,
                                 work / "unlock.log", RUN_TIMEOUT)  # fmt: skip

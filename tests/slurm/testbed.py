@@ -30,6 +30,8 @@ SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(l
 JOB_RULE = re.compile(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)$", re.M)
 FINISHED = re.compile(r"Finished jobid: (\d+) \(Rule: (\w+)\)")
 SBATCH_CALL = re.compile(r"sbatch call: (sbatch .*)")
+#: Job states after which nothing of a job runs any more.
+ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED")
 
 
 def why_unavailable() -> str | None:
@@ -158,6 +160,14 @@ class LocalSlurm:
         out = self.run("squeue", "-h", "--states=all", "-o", "%i|%T|%P|%k").stdout
         rows = [line.split("|") for line in out.splitlines() if line]
         return {r[0]: {"state": r[1], "partition": r[2], "comment": r[3]} for r in rows}
+
+    def wait_ended(self, jobids: list[str], timeout: float = 60) -> None:
+        """Wait until none of ``jobids`` runs any more (a cancelled job gets KillWait to exit)."""
+
+        def ended() -> bool:
+            return all(self.jobs()[j]["state"] in ENDED for j in jobids)
+
+        _wait(ended, timeout, f"jobs {jobids} still run")
 
     def show_job(self, jobid: str) -> str:
         return self.run("scontrol", "show", "job", jobid).stdout

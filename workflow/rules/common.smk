@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from seqcnn import layout
+from seqcnn import resources
 from seqcnn.errors import InputError
 from seqcnn.config import complete_config
 

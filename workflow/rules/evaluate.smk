@@ -16,8 +16,12 @@ rule evaluate_model:
         "../../envs/seqcnn.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wc, attempt: resources.mem_mb(
+            config, "evaluate_model", wc, attempt
+        ),
+        runtime=lambda wc, attempt: resources.runtime(
+            config, "evaluate_model", wc, attempt
+        ),
     params:
         run_dir=lambda wc, input: Path(input.model).parent,
     script:

@@ -38,8 +38,12 @@ rule match_filters_to_jaspar:
         "../../envs/seqcnn.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=20,
+        mem_mb=lambda wc, attempt: resources.mem_mb(
+            config, "match_filters_to_jaspar", wc, attempt
+        ),
+        runtime=lambda wc, attempt: resources.runtime(
+            config, "match_filters_to_jaspar", wc, attempt
+        ),
     params:
         run_dir=lambda wc, input: Path(input.model).parent,
         layer=lambda wc: int(wc.layer),

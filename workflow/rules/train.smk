@@ -17,8 +17,10 @@ rule train_model:
         "../../envs/seqcnn.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=240,
+        mem_mb=lambda wc, attempt: resources.mem_mb(config, "train_model", wc, attempt),
+        runtime=lambda wc, attempt: resources.runtime(
+            config, "train_model", wc, attempt
+        ),
     params:
         run_dir=lambda wc, output: Path(output.model).parent,
         training=lambda wc: layout.run_settings(config, wc.study, wc.model),

@@ -12,8 +12,8 @@ axis order and file version):
 * Basset's preprocessed HDF5 (``encode_roadmap.h5``): ``{train,valid,test}_in`` ``(N, 4, 1, L)`` one-hot
   in A, C, G, T order, ``{train,valid,test}_out`` ``(N, T)``, ``target_labels``.
 
-Conversion streams chunks of rows into memory-mapped ``.npy`` outputs (:func:`numpy.lib.format.open_memmap`),
-so the 4.4-million-row DeepSEA training set converts in bounded memory; MATLAB v5 files cannot be read in
+Conversion streams chunks of rows into ``.npy`` outputs (a header, then each block appended), so the
+4.4-million-row DeepSEA training set converts in bounded memory; MATLAB v5 files cannot be read in
 part and are loaded whole after a memory check. Everything is written into a temporary directory that
 replaces the dataset only once complete, and every problem with a file is one :class:`InputError` naming
 the file and what was expected.
@@ -227,27 +227,39 @@ def _blocks(n: int, chunk: int) -> Iterator[tuple[int, int]]:
 
 
 class SplitWriter:
-    """``<split>.x.npy`` and ``<split>.y.npy`` of known size, filled block by block through memory maps."""
+    """``<split>.x.npy`` and ``<split>.y.npy`` of known size, appended block by block.
+
+    The ``.npy`` header is written first and each block's bytes after it with plain writes, so memory
+    stays at one block however large the split (a memory map would keep every written page resident).
+    """
 
     def __init__(self, root: Path, split: str, n: int, seq_len: int, n_targets: int):
-        from numpy.lib.format import open_memmap
-
-        self.split, self.n = split, n
-        self.X = open_memmap(root / f"{split}.x.npy", mode="w+", dtype=np.uint8, shape=(n, seq_len))
-        self.y = open_memmap(root / f"{split}.y.npy", mode="w+", dtype=np.float32, shape=(n, n_targets))
-        self.filled = 0
+        self.split, self.n, self.filled = split, n, 0
+        self.files = {
+            "X": _npy_open(root / f"{split}.x.npy", np.uint8, (n, seq_len)),
+            "y": _npy_open(root / f"{split}.y.npy", np.float32, (n, n_targets)),
+        }
 
     def write(self, codes: np.ndarray, targets: np.ndarray) -> None:
-        stop = self.filled + len(codes)
-        self.X[self.filled : stop] = codes
-        self.y[self.filled : stop] = targets
-        self.filled = stop
+        if len(codes) != len(targets):
+            raise ValueError(f"split {self.split}: {len(codes)} sequences but {len(targets)} target rows")
+        self.files["X"].write(np.ascontiguousarray(codes, dtype=np.uint8).tobytes())
+        self.files["y"].write(np.ascontiguousarray(targets, dtype=np.float32).tobytes())
+        self.filled += len(codes)
 
     def close(self) -> None:
-        assert self.filled == self.n, (self.split, self.filled, self.n)
-        self.X.flush()
-        self.y.flush()
-        del self.X, self.y
+        for fh in self.files.values():
+            fh.close()
+        if self.filled != self.n:
+            raise ValueError(f"split {self.split}: wrote {self.filled} of {self.n} rows")
+
+
+def _npy_open(path: Path, dtype: Any, shape: tuple[int, ...]) -> Any:
+    """A file opened for writing with the ``.npy`` header of a C-ordered ``dtype`` array of ``shape``."""
+    fh = open(path, "wb")  # closed by SplitWriter.close
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(fh, header)
+    return fh
 
 
 def _finish(

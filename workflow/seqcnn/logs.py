@@ -71,13 +71,9 @@ def run_step(
         _fail(qualify_keys(str(exc), key), outputs)
     except MemoryError as exc:
         _fail(f"out of memory in {name} ({exc or 'allocation failed'}); {memory_note()}", outputs)
-    except OSError as exc:
-        if not disk_full(exc):
-            _remove(outputs)
-            log.exception("%s failed", name)
-            raise
-        _fail(disk_full_message(exc, outputs), outputs)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and disk_full(exc):
+            _fail(disk_full_message(exc, outputs), outputs)
         # Not the user's doing: keep the traceback in the rule's log, where users look first.
         _remove(outputs)
         log.exception("%s failed", name)

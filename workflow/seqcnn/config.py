@@ -134,15 +134,17 @@ def _first_error(validator: jsonschema.Validator, instance: Any, prefix: str = "
     if err.validator in ("pattern", "maxLength") and err.schema.get("pattern") == _name_pattern(validator):
         raise InputError(f"config key {where}: name {err.instance!r} is not allowed; {NAME_RULE}")
     if err.validator == "uniqueItems":
-        repeated: list[Any] = []
-        for i, item in enumerate(err.instance):
-            if item in err.instance[:i] and item not in repeated:
-                repeated.append(item)
+        repeated = list(dict.fromkeys(err.instance[i] for i in _repeats(err.instance)))
         raise InputError(
             f"config key {where}: {', '.join(map(str, repeated))} listed more than once; expected each "
             "entry once (each names outputs)"
         )
     raise InputError(f"config key {where}: {err.message}")
+
+
+def _repeats(items: list[Any]) -> list[int]:
+    """Indices of the entries of ``items`` that an earlier entry already holds."""
+    return [i for i, item in enumerate(items) if item in items[:i]]
 
 
 def _name_pattern(validator: jsonschema.Validator) -> str | None:
@@ -305,12 +307,12 @@ def check_datasets(config: dict[str, Any]) -> None:
                 )
         if entry["kind"] == "starr":
             names = [t["name"] for t in entry["tasks"]]
-            for i, task in enumerate(names):
-                if task in names[:i]:
-                    raise InputError(
-                        f"config key {key}.tasks[{i}].name: task {task!r} listed more than once; expected "
-                        "one entry per task"
-                    )
+            repeats = _repeats(names)
+            if repeats:
+                raise InputError(
+                    f"config key {key}.tasks[{repeats[0]}].name: task {names[repeats[0]]!r} listed more than "
+                    "once; expected one entry per task"
+                )
         if entry["kind"] == "synthetic":
             fractions = entry["split_fractions"]
             if abs(sum(fractions) - 1.0) > 1e-6:
@@ -450,14 +452,15 @@ def check_studies(config: dict[str, Any]) -> None:
                 f"config key {key}.crop: {entry['crop']} bp is longer than dataset {entry['dataset']!r}'s "
                 f"{length}-bp windows; expected at most {length}"
             )
-        deeper_models = [d["model"] for d in entry["deeper_layers"]]
         for i, deeper in enumerate(entry["deeper_layers"]):
-            if deeper["model"] in deeper_models[:i]:
-                raise InputError(
-                    f"config key {key}.deeper_layers[{i}].model: {deeper['model']!r} listed more than once; "
-                    "expected one entry per model with all its layers"
-                )
             check_deeper_layers(f"{key}.deeper_layers[{i}]", deeper)
+        repeats = _repeats([d["model"] for d in entry["deeper_layers"]])
+        if repeats:
+            raise InputError(
+                f"config key {key}.deeper_layers[{repeats[0]}].model: "
+                f"{entry['deeper_layers'][repeats[0]]['model']!r} listed more than once; expected one entry "
+                "per model with all its layers"
+            )
         check_input_lengths(config, study)
         if entry["logo_trial"] >= entry["trials"]:
             raise InputError(

@@ -22,6 +22,7 @@ include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/motifs.smk"
+include: "workflow/rules/interpret.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -26,6 +26,7 @@ PATHS = {
     "study": "results/{study}",
     "run": "results/{study}/runs/{model}/trial{trial}",
     "annotation": "results/{study}/motifs/{model}/trial{trial}/layer{layer}",
+    "interpretation": "results/{study}/interpret/{model}/trial{trial}",
 }
 #: What the toy genome rule declares; a toy's other files (peaks/, tracks/, truth/) come with truth.json.
 TOY_OUTPUTS = ("genome.fa", "samples.tsv", "tracks.tsv", "blacklist.bed", "truth.json")
@@ -193,6 +194,15 @@ def study_targets(config: Config, study: str) -> list[str]:
             targets.append(f"{out}/figures/relevant_match_vs_pool.png")
     if entry["published"] == "koo_eddy_table1" and entry["deeper_layers"]:
         targets.append(f"{out}/layers.tsv")
+    return targets + interpretation_targets(config, study)
+
+
+def interpretation_targets(config: Config, study: str) -> list[str]:
+    """What a study's ``interpret`` parts write (none when every part is off)."""
+    parts = config["studies"][study]["interpret"]
+    targets: list[str] = []
+    # Each part appends its targets here when it is on (parts[name] is not None).
+    del parts
     return targets
 
 

@@ -48,12 +48,14 @@ class SameMaxPool1d(nn.Module):
         super().__init__()
         self.size = size
         self.stride = stride or size
+        # A module, not F.max_pool1d: attribution methods (DeepLIFT) apply their max-pool rule to modules.
+        self.pool = nn.MaxPool1d(self.size, self.stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         left, right, _ = same_pool_padding(x.shape[-1], self.size, self.stride)
         if left or right:
             x = F.pad(x, (left, right), value=float("-inf"))
-        return F.max_pool1d(x, self.size, self.stride)
+        return self.pool(x)
 
 
 class ConvBlock(nn.Module):

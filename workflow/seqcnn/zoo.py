@@ -204,6 +204,16 @@ def _conv_out(length: int, width: int) -> int:
     return length - width + 1
 
 
+def global_max(pool: nn.MaxPool1d, x: torch.Tensor) -> torch.Tensor:
+    """Max over positions, ``(N, C, L)`` -> ``(N, C)``, through a pooling module sized to ``L`` at call time.
+
+    Attribution methods (DeepLIFT) apply their max-pool rule to ``nn.MaxPool1d`` modules; a bare ``amax``
+    would be treated as linear and its attributions would not sum to the output difference.
+    """
+    pool.kernel_size = pool.stride = x.shape[-1]
+    return pool(x).squeeze(-1)
+
+
 class SameConv2d(nn.Conv2d):
     """Conv2d with TensorFlow "same" padding (the extra position of an even kernel goes right/bottom).
 
@@ -327,18 +337,20 @@ class DeepBindSeed(ZooModel):
         self._require(_conv_out(seq_len, width), 1, f"a valid conv of width {width}")
         self.fixed_length, self.min_length = False, width
         self.conv = nn.Conv1d(4, filters, width)
+        self.act = nn.ReLU()
+        self.gmax = nn.MaxPool1d(1)
         self.out = nn.Linear(filters, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 4, L)`` one-hot -> ``(N, T)`` logits."""
         self._check(x)
-        return self.out(F.relu(self.conv(x)).amax(dim=2))
+        return self.out(global_max(self.gmax, self.act(self.conv(x))))
 
     def _first_conv(self) -> nn.Conv1d:
         return self.conv
 
     def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.conv(x))
+        return self.act(self.conv(x))
 
 
 class Basset(ZooModel):
@@ -445,26 +457,28 @@ class DanQ(ZooModel):
         self._require(length, pool, f"a valid conv of width {width} before pool {pool}")
         self.steps = length // pool
         self.conv = nn.Conv1d(4, filters, width)
+        self.act = nn.ReLU()
         self.pool = nn.MaxPool1d(pool)
         self.conv_drop = nn.Dropout(conv_dropout)
         self.lstm = nn.LSTM(filters, lstm_units, batch_first=True, bidirectional=True)
         self.drop = nn.Dropout(dropout)
         self.dense = nn.Linear(self.steps * 2 * lstm_units, hidden)
+        self.dense_act = nn.ReLU()
         self.out = nn.Linear(hidden, n_outputs)
         keras_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 4, L)`` one-hot -> ``(N, T)`` logits."""
         self._check(x)
-        h = self.conv_drop(self.pool(F.relu(self.conv(x))))
+        h = self.conv_drop(self.pool(self.act(self.conv(x))))
         h, _ = self.lstm(h.transpose(1, 2))  # (N, steps, 2 * units)
-        return self.out(F.relu(self.dense(self.drop(h).flatten(1))))
+        return self.out(self.dense_act(self.dense(self.drop(h).flatten(1))))
 
     def _first_conv(self) -> nn.Conv1d:
         return self.conv
 
     def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.conv(x))
+        return self.act(self.conv(x))
 
 
 class MiniDanQ(ZooModel):
@@ -508,23 +522,27 @@ class MiniDanQ(ZooModel):
         self._require(_conv_out(seq_len, width), pool, f"a valid conv of width {width} before pool {pool}")
         self.fixed_length, self.min_length = False, width + pool - 1
         self.conv = nn.Conv1d(4, filters, width)
+        self.act = nn.ReLU()
         self.pool = nn.MaxPool1d(pool)
         self.lstm = nn.LSTM(filters, lstm_units, batch_first=True, bidirectional=True)
+        self.gmax = nn.MaxPool1d(1)
         self.drop = nn.Dropout(dropout)
         self.dense = nn.Linear(2 * lstm_units, hidden)
+        self.dense_act = nn.ReLU()
         self.out = nn.Linear(hidden, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 4, L)`` one-hot -> ``(N, T)`` logits."""
         self._check(x)
-        h, _ = self.lstm(self.pool(F.relu(self.conv(x))).transpose(1, 2))
-        return self.out(F.relu(self.dense(self.drop(h.amax(dim=1)))))
+        h, _ = self.lstm(self.pool(self.act(self.conv(x))).transpose(1, 2))
+        h = global_max(self.gmax, h.transpose(1, 2))
+        return self.out(self.dense_act(self.dense(self.drop(h))))
 
     def _first_conv(self) -> nn.Conv1d:
         return self.conv
 
     def _first_activations(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.conv(x))
+        return self.act(self.conv(x))
 
 
 class DeepSTARR(ZooModel):
@@ -610,10 +628,11 @@ class PreActBlock(nn.Module):
     def __init__(self, channels: int, width: int, dilation: int):
         super().__init__()
         self.bn = nn.BatchNorm1d(channels)
+        self.act = nn.ReLU()
         self.conv = nn.Conv1d(channels, channels, width, padding="same", dilation=dilation)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return h + self.conv(F.relu(self.bn(h)))
+        return h + self.conv(self.act(self.bn(h)))
 
 
 class ResCNN(ZooModel):
@@ -655,13 +674,15 @@ class ResCNN(ZooModel):
         self.blocks = nn.Sequential(*(PreActBlock(channels, width, d) for d in dilations))
         self.n_conv_layers = 1 + len(dilations)
         self.bn = nn.BatchNorm1d(channels)
+        self.act = nn.ReLU()
+        self.gmax = nn.MaxPool1d(1)
         self.out = nn.Linear(2 * channels, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 4, L)`` one-hot -> ``(N, T)`` logits."""
         self._check(x)
-        h = F.relu(self.bn(self.blocks(self.stem(x))))
-        return self.out(torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1))
+        h = self.act(self.bn(self.blocks(self.stem(x))))
+        return self.out(torch.cat([global_max(self.gmax, h), h.mean(dim=2)], dim=1))
 
     def _first_conv(self) -> nn.Conv1d:
         return self.stem
@@ -670,7 +691,7 @@ class ResCNN(ZooModel):
         # The stem has no activation of its own: in a pre-activation network the stem's output is
         # activated by the first block's BN -> ReLU (the final BN -> ReLU when there are no blocks).
         bn = self.blocks[0].bn if len(self.blocks) else self.bn
-        return F.relu(bn(self.stem(x)))
+        return torch.relu(bn(self.stem(x)))
 
 
 class _SeedRecurrent(ZooModel):
@@ -938,23 +959,26 @@ class FactorNet(ZooModel):
         self._require(length, pool, f"a valid conv of width {width} before pool {pool}")
         self.steps = length // pool
         self.conv = nn.Conv1d(4 + n_tracks, filters, width)
+        self.act = nn.ReLU()
         self.conv_drop = nn.Dropout(conv_dropout)
         self.position = nn.Conv1d(filters, position_units, 1)
+        self.position_act = nn.ReLU()
         self.pool = nn.MaxPool1d(pool)
         self.lstm_drop = nn.Dropout(lstm_dropout)
         self.lstm = nn.LSTM(position_units, lstm_units, batch_first=True, bidirectional=True)
         self.drop = nn.Dropout(dropout)
         self.dense = nn.Linear(self.steps * 2 * lstm_units, hidden)
+        self.dense_act = nn.ReLU()
         self.out = nn.Linear(hidden, n_outputs)
         keras_init(self)
 
     def forward(self, x: torch.Tensor, tracks: torch.Tensor) -> torch.Tensor:
         """``(N, 4, L)`` one-hot and ``(N, K, L)`` signal -> ``(N, T)`` logits."""
         self._check(x, tracks)
-        h = self.conv_drop(F.relu(self.conv(torch.cat([x, tracks], dim=1))))
-        h = self.pool(F.relu(self.position(h)))
+        h = self.conv_drop(self.act(self.conv(torch.cat([x, tracks], dim=1))))
+        h = self.pool(self.position_act(self.position(h)))
         h, _ = self.lstm(self.lstm_drop(h.transpose(1, 2)))
-        return self.out(self.drop(F.relu(self.dense(self.drop(h).flatten(1)))))
+        return self.out(self.drop(self.dense_act(self.dense(self.drop(h).flatten(1)))))
 
 
 class MultiModal(ZooModel):
@@ -1021,6 +1045,8 @@ class MultiModal(ZooModel):
         self.track_branch = branch(n_tracks, track_filters) if use_tracks else None
         fused = seq_filters * use_seq + track_filters * use_tracks
         self.fusion = nn.Conv1d(fused, fusion_filters, fusion_width)
+        self.fusion_act = nn.ReLU()
+        self.gmax = nn.MaxPool1d(1)
         self.dense = _dense_stack(fusion_filters, (hidden,), dropout, bn=None)
         self.out = nn.Linear(hidden, n_outputs)
 
@@ -1033,7 +1059,7 @@ class MultiModal(ZooModel):
             parts.append(self.seq_branch(branches["sequence"]))
         if self.track_branch is not None:
             parts.append(self.track_branch(branches["tracks"]))
-        h = F.relu(self.fusion(torch.cat(parts, dim=1))).amax(dim=2)
+        h = global_max(self.gmax, self.fusion_act(self.fusion(torch.cat(parts, dim=1))))
         return self.out(self.dense(h))
 
     def _first_conv(self) -> nn.Conv1d:

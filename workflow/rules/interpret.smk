@@ -7,6 +7,118 @@
 # --- attributions and motif discovery ------------------------------------------------------------------
 
 
+INTERP = layout.PATHS["interpretation"]
+
+
+def attribution_settings(wc):
+    """interpret.attributions of a study, as attribute_run's keywords."""
+    part = STUDIES[wc.study]["interpret"]["attributions"]
+    return {k: v for k, v in part.items() if k != "models"}
+
+
+rule attribute_model:
+    input:
+        dataset=study_dataset,
+        model=f"{RUN}/model.pt",
+        settings=f"{RUN}/settings.json",
+    output:
+        npz=f"{INTERP}/attributions.npz",
+        tsv=f"{INTERP}/attributions.tsv",
+    log:
+        f"{STUDY}/logs/attribute_model/{{model}}_trial{{trial}}.log",
+    benchmark:
+        f"{STUDY}/benchmarks/attribute_model/{{model}}_trial{{trial}}.tsv"
+    conda:
+        "../../envs/seqcnn.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        run_dir=lambda wc, input: Path(input.model).parent,
+        settings=attribution_settings,
+        study=lambda wc: wc.study,
+    script:
+        "../scripts/attribute_model.py"
+
+
+rule plot_attributions:
+    input:
+        # The study's logo trial, as for filter logos.
+        npz=lambda wc: (
+            f"results/{wc.study}/interpret/{wc.model}/"
+            f"trial{STUDIES[wc.study]['logo_trial']}/attributions.npz"
+        ),
+        truth=lambda wc: study_truth(wc)["truth"],
+        dataset=study_dataset,
+    output:
+        png=report(
+            f"{STUDY}/figures/attributions/{{model}}.png",
+            caption="../report/attributions.rst",
+            category="Interpretation",
+            subcategory="{study}",
+        ),
+    log:
+        f"{STUDY}/logs/plot_attributions/{{model}}.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    script:
+        "../scripts/plot_attributions.py"
+
+
+rule discover_motifs:
+    input:
+        npz=f"{INTERP}/attributions.npz",
+        jaspar=jaspar_meme(),
+        truth=lambda wc: study_truth(wc)["truth"],
+    output:
+        meme=f"{INTERP}/motifs/patterns.meme",
+        tsv=f"{INTERP}/motifs/patterns.tsv",
+    log:
+        f"{STUDY}/logs/discover_motifs/{{model}}_trial{{trial}}.log",
+    benchmark:
+        f"{STUDY}/benchmarks/discover_motifs/{{model}}_trial{{trial}}.tsv"
+    conda:
+        "../../envs/seqcnn.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        out_dir=lambda wc, output: Path(output.tsv).parent,
+        settings=lambda wc: STUDIES[wc.study]["interpret"]["motif_discovery"],
+        tasks=lambda wc: STUDIES[wc.study]["interpret"]["attributions"]["tasks"],
+        study=lambda wc: wc.study,
+    script:
+        "../scripts/discover_motifs.py"
+
+
+rule summarize_discovered_motifs:
+    input:
+        tables=lambda wc: layout.discovery_runs(config, wc.study, "patterns.tsv"),
+        memes=lambda wc: layout.discovery_runs(config, wc.study, "patterns.meme"),
+        jaspar=jaspar_meme(),
+    output:
+        tsv=report(
+            f"{STUDY}/motifs_discovered.tsv",
+            caption="../report/motifs_discovered.rst",
+            category="Interpretation",
+            subcategory="{study}",
+        ),
+        png=report(
+            f"{STUDY}/figures/motifs_discovered.png",
+            caption="../report/motifs_discovered.rst",
+            category="Interpretation",
+            subcategory="{study}",
+        ),
+    log:
+        f"{STUDY}/logs/summarize_discovered_motifs.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    script:
+        "../scripts/summarize_discovered_motifs.py"
+
+
 # --- Grad-CAM --------------------------------------------------------------------------------------------
 
 # --- motif-distance cooperativity ------------------------------------------------------------------------

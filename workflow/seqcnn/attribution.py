@@ -85,12 +85,12 @@ def deep_lift_refusal(model: nn.Module) -> str | None:
         if isinstance(module, nn.RNNBase):
             return (
                 f"its recurrent layer {name!r} ({type(module).__name__}) multiplies gates with states, and "
-                "DeepLIFT has no rule for that product; use saliency or saturation mutagenesis"
+                "DeepLIFT has no rule for that product"
             )
         if type(module).__name__ == "SqueezeExcite":
             return (
                 f"its squeeze-excite block {name!r} multiplies activations by activations, and DeepLIFT "
-                "has no rule for that product; use saliency or saturation mutagenesis"
+                "has no rule for that product"
             )
     return None
 
@@ -247,7 +247,10 @@ def deep_lift_shap_map(
 
     reason = deep_lift_refusal(model)
     if reason is not None:
-        raise InputError(f"DeepLIFT-SHAP cannot explain {type(model).__name__}: {reason}")
+        raise InputError(
+            f"DeepLIFT-SHAP cannot explain {type(model).__name__}: {reason}; expected saliency or saturation "
+            "mutagenesis for it"
+        )
     args = tuple(args)
     with warnings.catch_warnings():
         # Deltas are measured and reported below, per model; tangermeme's own warning would repeat it.
@@ -308,6 +311,7 @@ def attribute_run(
     tasks: Sequence[str] | None = None,
     methods: Sequence[str] = METHODS,
     n_sequences: int = 100,
+    ism_sequences: int | None = None,
     n_shuffles: int = 20,
     delta_threshold: float = 1e-3,
     fast_ism: bool = True,
@@ -322,9 +326,9 @@ def attribute_run(
     run_dir, dataset_dir
         A trained run and the dataset it was trained on.
     out_npz
-        Written with, per task ``t``: ``rows:t`` (test rows), ``X:t`` ``(n, 4, L)`` uint8 one-hot,
-        ``y_hat:t``, ``saliency:t``, ``ism:t``, ``deep_lift_shap:t`` (hypothetical contributions) and
-        ``deltas:t``, for the methods asked for.
+        Written with, per task ``t``: ``rows:t`` (test rows, best-scoring first), ``X:t`` ``(n, 4, L)``
+        uint8 one-hot, ``y_hat:t``, ``saliency:t``, ``ism:t``, ``deep_lift_shap:t`` (hypothetical
+        contributions) and ``deltas:t``, for the methods asked for.
     out_tsv
         One row per task and method: sequences, seconds, sequences per second, and for DeepLIFT-SHAP the
         largest absolute convergence delta, whether it passes ``delta_threshold`` and what breaks it.
@@ -334,6 +338,9 @@ def attribute_run(
         A subset of :data:`METHODS`.
     n_sequences
         Top-scoring test positives per task.
+    ism_sequences
+        Saturation mutagenesis of the top this-many only (None: all ``n_sequences``): ``ism:t`` holds
+        the first ``ism_sequences`` rows.
     n_shuffles
         Dinucleotide-shuffled references per sequence (DeepLIFT-SHAP).
     delta_threshold
@@ -374,7 +381,10 @@ def attribute_run(
     model = load_run(run_dir, device=dev)
     reason = deep_lift_refusal(model) if "deep_lift_shap" in methods else None
     if reason is not None:
-        raise InputError(f"config key methods: deep_lift_shap cannot explain {name!r}: {reason}")
+        raise InputError(
+            f"config key methods: deep_lift_shap cannot explain {name!r}: {reason}; expected saliency and "
+            "ism only for it"
+        )
     task_kind = settings.get("task", "binary")
     X_codes, y = load_split(dataset_dir, "test")
     if settings.get("task_index") is not None:
@@ -393,8 +403,7 @@ def attribute_run(
                 f"config key n_sequences: {n_sequences} but the test split holds {len(rows)} positives of "
                 f"task {t!r}; expected at most {len(rows)}"
             )
-        X = one_hot(torch.as_tensor(np.array(X_codes[np.sort(rows)]))).float().to(dev)
-        rows = np.sort(rows)
+        X = one_hot(torch.as_tensor(np.array(X_codes[rows]))).float().to(dev)
         if crop is not None:
             X = X[..., crop_window(X.shape[-1], crop)]
         args = ()
@@ -414,7 +423,11 @@ def attribute_run(
             if method == "saliency":
                 arrays[f"{method}:{t}"] = saliency_map(model, X, j, args, batch_size).cpu().numpy()
             elif method == "ism":
-                arrays[f"{method}:{t}"] = ism_map(model, X, j, args, batch_size, fast=fast_ism).cpu().numpy()
+                k = len(rows) if ism_sequences is None else min(ism_sequences, len(rows))
+                some = tuple(a[:k] for a in args)
+                arrays[f"{method}:{t}"] = (
+                    ism_map(model, X[:k], j, some, batch_size, fast=fast_ism).cpu().numpy()
+                )
             else:
                 hyp, deltas = deep_lift_shap_map(model, X, j, args, n_shuffles, seed, batch_size)
                 arrays[f"{method}:{t}"] = hyp.cpu().numpy()
@@ -433,10 +446,9 @@ def attribute_run(
                         f"operations without a DeepLIFT rule: {', '.join(ops)}" if ops else "cause unknown",
                     )
             seconds = time.perf_counter() - start
-            row.update(
-                n=len(rows), seconds=round(seconds, 3), seqs_per_s=round(len(rows) / max(seconds, 1e-9), 2)
-            )
-            log.info("%s %s task %s: %d sequences in %.1f s", name, method, t, len(rows), seconds)
+            n_done = len(arrays[f"{method}:{t}"])
+            row.update(n=n_done, seconds=round(seconds, 3), seqs_per_s=round(n_done / max(seconds, 1e-9), 2))
+            log.info("%s %s task %s: %d sequences in %.1f s", name, method, t, n_done, seconds)
             rows_out.append(row)
     with atomic_path(out_npz) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **arrays)

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import torch
 import yaml
 
 from .errors import InputError, qualify_keys
-from .models import MODELS, length_problem
+from .models import MODELS, build_model, length_problem
 
 #: What each dataset kind holds: the inputs a model may read from it.
 DATASET_INPUTS = {
@@ -462,6 +463,7 @@ def check_studies(config: dict[str, Any]) -> None:
                 "per model with all its layers"
             )
         check_input_lengths(config, study)
+        check_attributions(config, study)
         if entry["logo_trial"] >= entry["trials"]:
             raise InputError(
                 f"config key {key}.logo_trial: {entry['logo_trial']} but only {entry['trials']} trial(s) "
@@ -505,6 +507,97 @@ def check_input_lengths(config: Mapping[str, Any], study: str) -> None:
             f"config key {key}: model {name!r} of study {study!r} cannot take {what} ({problem}); expected "
             "a longer crop or window, or model_options that fit"
         )
+
+
+def known_tasks(config: Mapping[str, Any], study: str) -> list[str] | None:
+    """The task names a study learns where the config can tell (None: they come from a file)."""
+    entry = config["studies"][study]
+    if entry["tasks"] is not None:
+        return list(entry["tasks"])
+    dataset = config["datasets"][entry["dataset"]]
+    if dataset["kind"] == "starr":
+        return [t["name"] for t in dataset["tasks"]]
+    if dataset["kind"] == "multimodal":
+        return list(dataset["tasks"])
+    if dataset["kind"] == "peaks" and dataset.get("experiments"):
+        return list(dataset["experiments"])
+    return None
+
+
+def _deep_lift_refusal(config: Mapping[str, Any], study: str, name: str) -> str | None:
+    """Why DeepLIFT cannot explain a study's model (checked on the ``meta`` device), or None."""
+    from .attribution import deep_lift_refusal
+
+    entry = config["studies"][study]
+    n_tracks, _ = dataset_tracks(config, entry["dataset"])
+    length = entry["crop"] or dataset_length(config, entry["dataset"])
+    with torch.device("meta"):
+        model = build_model(
+            name, n_classes=1, seq_len=length, n_tracks=n_tracks, **entry["model_options"].get(name, {})
+        )
+    return deep_lift_refusal(model)
+
+
+def attribution_models(config: Mapping[str, Any], study: str) -> list[str]:
+    """The models ``interpret.attributions`` explains: those listed, else every model of the study that
+    reads sequence (and that DeepLIFT can explain, when ``deep_lift_shap`` is asked for)."""
+    entry = config["studies"][study]
+    part = entry["interpret"]["attributions"]
+    if part is None:
+        return []
+    if part["models"] is not None:
+        return list(part["models"])
+    names = [m for m in study_models(entry) if "sequence" in MODELS[m].inputs]
+    if "deep_lift_shap" in part["methods"]:
+        names = [m for m in names if _deep_lift_refusal(config, study, m) is None]
+    return names
+
+
+def check_attributions(config: Mapping[str, Any], study: str) -> None:
+    """``interpret.attributions`` and ``interpret.motif_discovery`` ask for what the study's models and
+    tasks can give."""
+    entry = config["studies"][study]
+    parts = entry["interpret"]
+    key = f"studies.{study}.interpret"
+    part = parts["attributions"]
+    if parts["motif_discovery"] is not None:
+        if part is None or "deep_lift_shap" not in part["methods"]:
+            raise InputError(
+                f"config key {key}.motif_discovery: motif discovery reads DeepLIFT-SHAP hypothetical "
+                f"contributions; expected {key}.attributions with deep_lift_shap in its methods"
+            )
+    if part is None:
+        return
+    for i, name in enumerate(part["models"] or []):
+        if name not in study_models(entry):
+            raise InputError(
+                f"config key {key}.attributions.models[{i}]: {name!r} is not one of this study's models "
+                f"({', '.join(study_models(entry))})"
+            )
+        if "sequence" not in MODELS[name].inputs:
+            raise InputError(
+                f"config key {key}.attributions.models[{i}]: {name!r} reads "
+                f"{' and '.join(MODELS[name].inputs)} only; expected a model that reads sequence"
+            )
+        reason = _deep_lift_refusal(config, study, name) if "deep_lift_shap" in part["methods"] else None
+        if reason is not None:
+            raise InputError(
+                f"config key {key}.attributions.models[{i}]: DeepLIFT-SHAP cannot explain {name!r} "
+                f"({reason}); expected a convolutional model, or methods without deep_lift_shap"
+            )
+    if not attribution_models(config, study):
+        raise InputError(
+            f"config key {key}.attributions: no model of study {study!r} can be explained "
+            f"({', '.join(study_models(entry))}); expected a model that reads sequence"
+            + (" and has no recurrent or squeeze-excite layer" if "deep_lift_shap" in part["methods"] else "")
+        )
+    tasks = known_tasks(config, study)
+    for i, task in enumerate(part["tasks"] or []):
+        if tasks is not None and task not in tasks:
+            raise InputError(
+                f"config key {key}.attributions.tasks[{i}]: {task!r} is not a task of study {study!r}; "
+                f"expected some of: {', '.join(tasks)}"
+            )
 
 
 def _length_key(config: Mapping[str, Any], dataset: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import annotated_models, dataset_genome, toy_of_path
+from .config import annotated_models, attribution_models, dataset_genome, toy_of_path
 from .errors import InputError
 from .labels import read_sample_sheet
 from .released import RELEASED_KINDS, released_files
@@ -199,11 +199,25 @@ def study_targets(config: Config, study: str) -> list[str]:
 
 def interpretation_targets(config: Config, study: str) -> list[str]:
     """What a study's ``interpret`` parts write (none when every part is off)."""
-    parts = config["studies"][study]["interpret"]
+    entry = config["studies"][study]
+    parts = entry["interpret"]
+    trial = entry["logo_trial"]
+    out = f"results/{study}"
     targets: list[str] = []
-    # Each part appends its targets here when it is on (parts[name] is not None).
-    del parts
+    for m in attribution_models(config, study):
+        targets.append(f"{out}/interpret/{m}/trial{trial}/attributions.tsv")
+        targets.append(f"{out}/figures/attributions/{m}.png")
+    if parts["motif_discovery"] is not None:
+        targets += [f"{out}/motifs_discovered.tsv", f"{out}/figures/motifs_discovered.png"]
     return targets
+
+
+def discovery_runs(config: Config, study: str, file: str) -> list[str]:
+    """One motif-discovery file of every model ``interpret.attributions`` explains (the logo trial)."""
+    trial = config["studies"][study]["logo_trial"]
+    return [
+        f"results/{study}/interpret/{m}/trial{trial}/motifs/{file}" for m in attribution_models(config, study)
+    ]
 
 
 #: The table each ``published`` value writes beside the paper's numbers.

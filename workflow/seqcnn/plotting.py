@@ -212,3 +212,128 @@ def plot_dataset(dataset_dir: str | os.PathLike, out_png: str | os.PathLike) -> 
     )
     fig.tight_layout()
     _save(fig, out_png)
+
+
+def _planted_spans(seq: str, instances: pd.DataFrame) -> list[tuple[int, int, str]]:
+    """``(start, end, motif)`` of every planted instance (or its reverse complement) found in ``seq``."""
+    comp = str.maketrans("ACGT", "TGCA")
+    spans = []
+    for motif, site in instances[["motif", "sequence"]].drop_duplicates().itertuples(index=False):
+        for s in {site.upper(), site.upper().translate(comp)[::-1]}:
+            start = seq.find(s)
+            while start >= 0:
+                spans.append((start, start + len(s), motif))
+                start = seq.find(s, start + 1)
+    return sorted(set(spans))
+
+
+def plot_attributions(
+    npz_path: str | os.PathLike,
+    out_png: str | os.PathLike,
+    instances_tsv: str | os.PathLike | None = None,
+    n_examples: int = 2,
+    span: int = 120,
+) -> None:
+    """Contribution logos of each task's top sequences, planted motif sites shaded (a toy genome).
+
+    Parameters
+    ----------
+    npz_path
+        An :func:`seqcnn.attribution.attribute_run` file.
+    instances_tsv
+        The toy's ``truth/instances.tsv`` (its ``sequence`` column is searched for in each sequence).
+    n_examples
+        Top sequences drawn per task.
+    span
+        Bases drawn, centred on the window of largest total contribution.
+    """
+    import logomaker
+
+    with np.load(npz_path) as data:
+        arrays = {k: data[k] for k in data.files}
+    tasks = [k.split(":", 1)[1] for k in arrays if k.startswith("X:")]
+    method = next((m for m in ("deep_lift_shap", "saliency", "ism") if f"{m}:{tasks[0]}" in arrays), None)
+    instances = pd.read_csv(instances_tsv, sep="\t") if instances_tsv else None
+    rows = [(t, i) for t in tasks for i in range(min(n_examples, len(arrays[f"X:{t}"])))]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(12, 1.6 * len(rows)), squeeze=False)
+    for ax, (task, i) in zip(axes[:, 0], rows, strict=True):
+        X = arrays[f"X:{task}"][i].astype(np.float64)
+        attr = arrays[f"{method}:{task}"][i]
+        contrib = attr * X if method != "ism" else -attr.mean(axis=0, keepdims=True) * X
+        total = contrib.sum(axis=0)
+        width = min(span, len(total))
+        best = int(np.argmax(np.convolve(total, np.ones(width), mode="valid")))
+        lo, hi = best, best + width
+        df = pd.DataFrame(contrib[:, lo:hi].T, columns=list("ACGT"))
+        logomaker.Logo(df, ax=ax, color_scheme="classic", show_spines=False)
+        seq = "".join("ACGT"[j] for j in X.argmax(axis=0))
+        if instances is not None:
+            for start, end, motif in _planted_spans(seq, instances):
+                if end > lo and start < hi:
+                    ax.axvspan(max(start, lo) - lo - 0.5, min(end, hi) - lo - 0.5, color="gold", alpha=0.3)
+                    ax.text(max(start, lo) - lo, ax.get_ylim()[1], motif, fontsize=7, va="top")
+        ax.set_xticks([])
+        ax.set_ylabel(f"{task}\n#{i + 1}", fontsize=7)
+    fig.suptitle(f"{method} contributions, top test positives, bp {lo}-{hi} windows (planted sites shaded)")
+    fig.tight_layout()
+    _save(fig, out_png)
+
+
+def plot_discovered_motifs(
+    table: pd.DataFrame,
+    memes: list[str | os.PathLike],
+    jaspar_meme: str | os.PathLike,
+    out_png: str | os.PathLike,
+    max_rows: int = 24,
+) -> None:
+    """Each discovered pattern's logo beside its best JASPAR match's (reverse-complemented when Tomtom
+    matched the other strand)."""
+    import logomaker
+
+    from .motifs import read_meme
+
+    patterns: dict[tuple[str, str], np.ndarray] = {}
+    for model, path in zip(table["model"].drop_duplicates(), memes, strict=False):
+        for name, _, pwm in read_meme(path):
+            patterns[(model, name)] = pwm
+    jaspar = {motif_id: (alt, pwm) for motif_id, alt, pwm in read_meme(jaspar_meme)}
+    shown = table[table["pattern"].astype(str) != ""].head(max_rows)
+    n = max(len(shown), 1)
+    fig, axes = plt.subplots(n, 2, figsize=(8, 1.3 * n), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for (ax_p, ax_j), row in zip(axes, shown.itertuples(index=False), strict=False):
+        pwm = patterns.get((row.model, row.pattern))
+        if pwm is not None:
+            logomaker.Logo(
+                pd.DataFrame(information_matrix(pwm), columns=list("ACGT")),
+                ax=ax_p,
+                color_scheme="classic",
+                show_spines=False,
+            )
+            ax_p.set_ylim(0, 2)
+        ax_p.set_title(f"{row.model} {row.pattern} ({row.seqlets} seqlets)", fontsize=7, loc="left")
+        if isinstance(row.best_match, str) and row.best_match in jaspar:
+            alt, target = jaspar[row.best_match]
+            if getattr(row, "best_orientation", "+") == "-":
+                target = target[::-1, ::-1]
+            logomaker.Logo(
+                pd.DataFrame(information_matrix(target), columns=list("ACGT")),
+                ax=ax_j,
+                color_scheme="classic",
+                show_spines=False,
+            )
+            ax_j.set_ylim(0, 2)
+            planted = f", planted {row.planted}" if isinstance(row.planted, str) and row.planted else ""
+            ax_j.set_title(
+                f"{alt} {row.best_match} E={row.best_evalue:.1e}{planted}",
+                fontsize=7,
+                loc="left",
+                color=COLORS["relevant" if planted else "jaspar"],
+            )
+        else:
+            ax_j.set_title("no JASPAR match", fontsize=7, loc="left", color=COLORS["none"])
+    fig.suptitle("TF-MoDISco patterns (left) and their best JASPAR match (right)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, out_png)

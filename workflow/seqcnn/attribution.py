@@ -222,6 +222,7 @@ def deep_lift_shap_map(
     n_shuffles: int = 20,
     random_state: int = 0,
     batch_size: int = 64,
+    references: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """DeepLIFT-SHAP with dinucleotide-shuffled references, hypothetical contributions kept.
 
@@ -231,6 +232,8 @@ def deep_lift_shap_map(
         Further inputs of the model (accessibility tracks), held fixed: they get no attribution.
     n_shuffles
         References per sequence.
+    references
+        ``(N, R, 4, L)`` references to use instead of ``n_shuffles`` dinucleotide shuffles.
 
     Returns
     -------
@@ -244,6 +247,7 @@ def deep_lift_shap_map(
         For a model DeepLIFT has no rules for (:func:`deep_lift_refusal`).
     """
     from tangermeme.deep_lift_shap import deep_lift_shap
+    from tangermeme.ersatz import dinucleotide_shuffle
 
     reason = deep_lift_refusal(model)
     if reason is not None:
@@ -252,6 +256,8 @@ def deep_lift_shap_map(
             "mutagenesis for it"
         )
     args = tuple(args)
+    if references is not None:
+        n_shuffles = references.shape[1]
     with warnings.catch_warnings():
         # Deltas are measured and reported below, per model; tangermeme's own warning would repeat it.
         warnings.simplefilter("ignore")
@@ -261,6 +267,7 @@ def deep_lift_shap_map(
             args=args or None,
             target=target,
             batch_size=batch_size,
+            references=dinucleotide_shuffle if references is None else references,
             n_shuffles=n_shuffles,
             hypothetical=True,
             return_references=True,

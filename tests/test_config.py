@@ -293,6 +293,52 @@ def test_a_window_a_model_cannot_take_is_refused_before_any_job(default_config, 
         check_config(_with(default_config, path, value), SCHEMA)
 
 
+@pytest.mark.parametrize(
+    "study, part, message",
+    [
+        ("multimodal", {"attributions": {"models": ["multimodal_track"]}},
+         r"config key studies.multimodal.interpret.attributions.models\[0\]: 'multimodal_track' reads tracks "
+         r"only; expected a model that reads sequence"),
+        ("danq", {"attributions": {"models": ["danq"]}},
+         r"config key studies.danq.interpret.attributions.models\[0\]: DeepLIFT-SHAP cannot explain 'danq' "
+         r"\(its recurrent layer 'lstm' \(LSTM\) multiplies gates with states.*expected a convolutional "
+         r"model, or methods without deep_lift_shap"),
+        ("danq", {"attributions": {"models": ["cnn_25"]}},
+         r"config key studies.danq.interpret.attributions.models\[0\]: 'cnn_25' is not one of this study's "
+         r"models"),
+        ("decode", {"attributions": {}},
+         r"config key studies.decode.interpret.attributions: no model of study 'decode' can be explained"),
+        ("deepstarr", {"attributions": {"tasks": ["dev", "dvelopmental"]}},
+         r"config key studies.deepstarr.interpret.attributions.tasks\[1\]: 'dvelopmental' is not a task of "
+         r"study 'deepstarr'; expected some of: dev, hk"),
+        ("deepstarr", {"motif_discovery": {}},
+         r"config key studies.deepstarr.interpret.motif_discovery: motif discovery reads DeepLIFT-SHAP "
+         r"hypothetical contributions; expected studies.deepstarr.interpret.attributions with "),
+        ("deepstarr", {"attributions": {"methods": ["ism"]}, "motif_discovery": {}},
+         r"expected studies.deepstarr.interpret.attributions with deep_lift_shap in its methods"),
+        ("deepstarr", {"attributions": {"methods": ["gradcam"]}},
+         r"config key studies.deepstarr.interpret.attributions.methods\[0\]"),
+    ],
+)  # fmt: skip
+def test_attribution_requests_a_study_cannot_meet_are_refused_before_any_job(
+    default_config, study, part, message
+):
+    with pytest.raises(InputError, match=message):
+        check_config(_with(default_config, ("studies", study, "interpret"), part), SCHEMA)
+
+
+def test_attributions_default_to_every_model_deep_lift_can_explain(default_config):
+    from seqcnn.config import attribution_models
+
+    with pytest.raises(InputError, match="no model of study 'danq' can be explained .* recurrent"):
+        check_config(_with(default_config, ("studies", "danq", "interpret"), {"attributions": {}}), SCHEMA)
+    both = {"attributions": {"methods": ["saliency", "ism"]}}
+    cfg = check_config(_with(default_config, ("studies", "danq", "interpret"), both), SCHEMA)
+    assert attribution_models(cfg, "danq") == ["danq", "danq_mini", "lstm", "rnn"]
+    cfg = check_config(copy.deepcopy(default_config), SCHEMA)
+    assert attribution_models(cfg, "basset") == ["basset", "rescnn", "cnn_25"]
+
+
 def test_toy_settings_are_checked_with_the_config(default_config):
     cfg = _with(default_config, ("toys", "toy", "settings"), {"slot_bp": -5})
     with pytest.raises(InputError, match=r"config key toys.toy.settings.slot_bp: expected"):

@@ -326,6 +326,30 @@ def test_toy_filters_are_annotated_for_every_study(toy_run):
     assert "CTCF" in deepbind["planted_found"].split(",")
 
 
+@pytest.mark.slow
+def test_toy_attributions_recover_the_planted_chip_motifs(toy_run):
+    """TF-MoDISco on DeepLIFT-SHAP contributions of the peak study's best model finds each planted ChIP
+    motif in its own task, as a top-3 JASPAR hit with E <= 0.01; every explained model converges."""
+    import pandas as pd
+
+    metrics = pd.read_csv(toy_run / "results/basset/metrics.tsv", sep="\t")
+    macro = metrics[(metrics["task"] == "__macro__") & (metrics["metric"] == "average_precision")]
+    found = pd.read_csv(toy_run / "results/basset/motifs_discovered.tsv", sep="\t", keep_default_na=False)
+    explained = list(dict.fromkeys(found["model"]))
+    best = macro[macro["model"].isin(explained)].sort_values("value")["model"].iloc[-1]
+    hits = found[(found["model"] == best) & (found["planted"] != "")]
+    hits = hits[(hits["planted_rank"].astype(float) <= 3) & (hits["planted_evalue"].astype(float) <= 0.01)]
+    planted_by_task = {t: set(g["planted"]) for t, g in hits.groupby("task")}
+    for tf, task in (("CTCF", "CTCF_cellA"), ("GATA1", "GATA1_cellA"), ("SPI1", "SPI1_cellB")):
+        assert tf in planted_by_task.get(task, set()), (best, tf, found.to_string())
+    for model in explained:
+        table = pd.read_csv(toy_run / f"results/basset/interpret/{model}/trial0/attributions.tsv", sep="\t")
+        dls = table[table["method"] == "deep_lift_shap"]
+        assert len(dls) == 3 and (dls["max_abs_delta"] <= 1e-3).all(), table.to_string()
+        assert (toy_run / f"results/basset/figures/attributions/{model}.png").read_bytes()[:4] == b"\x89PNG"
+    assert (toy_run / "results/basset/figures/motifs_discovered.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_genome_checksum_mismatch_stops_the_run_and_leaves_nothing(tmp_path):
     fasta = tmp_path / "g.fa"
     fasta.write_text(">chr1\nACGTACGTAC\n")

@@ -273,8 +273,12 @@ def plot_attributions(
                     ax.axvspan(max(start, lo) - lo - 0.5, min(end, hi) - lo - 0.5, color="gold", alpha=0.3)
                     ax.text(max(start, lo) - lo, ax.get_ylim()[1], motif, fontsize=7, va="top")
         ax.set_xticks([])
+        ax.set_xlabel(f"bp {lo}-{hi}", fontsize=6, loc="right")
         ax.set_ylabel(f"{task}\n#{i + 1}", fontsize=7)
-    fig.suptitle(f"{method} contributions, top test positives, bp {lo}-{hi} windows (planted sites shaded)")
+    fig.suptitle(
+        f"{method} contributions of each task's top test positives ({span}-bp window of largest "
+        "contribution; planted sites shaded)"
+    )
     fig.tight_layout()
     _save(fig, out_png)
 
@@ -327,7 +331,7 @@ def plot_discovered_motifs(
             ax_j.set_ylim(0, 2)
             planted = f", planted {row.planted}" if isinstance(row.planted, str) and row.planted else ""
             ax_j.set_title(
-                f"{alt} {row.best_match} E={row.best_evalue:.1e}{planted}",
+                f"{alt} {row.best_match} E={float(row.best_evalue):.1e}{planted}",
                 fontsize=7,
                 loc="left",
                 color=COLORS["relevant" if planted else "jaspar"],

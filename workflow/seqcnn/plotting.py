@@ -283,6 +283,19 @@ def plot_attributions(
     _save(fig, out_png)
 
 
+def _information_logo(pwm: np.ndarray, ax) -> None:
+    """A ``(4, W)`` PWM drawn as an information-content logo on ``ax`` (0-2 bits)."""
+    import logomaker
+
+    logomaker.Logo(
+        pd.DataFrame(information_matrix(pwm), columns=list("ACGT")),
+        ax=ax,
+        color_scheme="classic",
+        show_spines=False,
+    )
+    ax.set_ylim(0, 2)
+
+
 def plot_discovered_motifs(
     table: pd.DataFrame,
     memes: list[str | os.PathLike],
@@ -292,7 +305,6 @@ def plot_discovered_motifs(
 ) -> None:
     """Each discovered pattern's logo beside its best JASPAR match's (reverse-complemented when Tomtom
     matched the other strand)."""
-    import logomaker
 
     from .motifs import read_meme
 
@@ -310,25 +322,13 @@ def plot_discovered_motifs(
     for (ax_p, ax_j), row in zip(axes, shown.itertuples(index=False), strict=False):
         pwm = patterns.get((row.model, row.pattern))
         if pwm is not None:
-            logomaker.Logo(
-                pd.DataFrame(information_matrix(pwm), columns=list("ACGT")),
-                ax=ax_p,
-                color_scheme="classic",
-                show_spines=False,
-            )
-            ax_p.set_ylim(0, 2)
+            _information_logo(pwm, ax_p)
         ax_p.set_title(f"{row.model} {row.pattern} ({row.seqlets} seqlets)", fontsize=7, loc="left")
         if isinstance(row.best_match, str) and row.best_match in jaspar:
             alt, target = jaspar[row.best_match]
             if getattr(row, "best_orientation", "+") == "-":
                 target = target[::-1, ::-1]
-            logomaker.Logo(
-                pd.DataFrame(information_matrix(target), columns=list("ACGT")),
-                ax=ax_j,
-                color_scheme="classic",
-                show_spines=False,
-            )
-            ax_j.set_ylim(0, 2)
+            _information_logo(target, ax_j)
             planted = f", planted {row.planted}" if isinstance(row.planted, str) and row.planted else ""
             ax_j.set_title(
                 f"{alt} {row.best_match} E={float(row.best_evalue):.1e}{planted}",

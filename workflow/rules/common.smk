@@ -26,8 +26,17 @@ except InputError as exc:
 
 TOYS, GENOMES = config["toys"], config["genomes"]
 DATASETS, STUDIES = config["datasets"], config["studies"]
-TOY, GENOME, DATA, STUDY, RUN, ANNOT = (
-    layout.PATHS[k] for k in ("toy", "genome", "dataset", "study", "run", "annotation")
+TOY, GENOME, DATA, STUDY, RUN, ANNOT, INTERP = (
+    layout.PATHS[k]
+    for k in (
+        "toy",
+        "genome",
+        "dataset",
+        "study",
+        "run",
+        "annotation",
+        "interpretation",
+    )
 )
 
 
@@ -73,3 +82,9 @@ def logo_files(wc):
 def published_table(wc):
     """The table a study's ``published`` value writes (table1, table2 or pearson)."""
     return layout.PUBLISHED_TABLES[STUDIES[wc.study]["published"]]
+
+
+def attribution_settings(wc):
+    """interpret.attributions of a study, as attribute_run's keywords."""
+    part = STUDIES[wc.study]["interpret"]["attributions"]
+    return {k: v for k, v in part.items() if k != "models"}

@@ -7,15 +7,6 @@
 # --- attributions and motif discovery ------------------------------------------------------------------
 
 
-INTERP = layout.PATHS["interpretation"]
-
-
-def attribution_settings(wc):
-    """interpret.attributions of a study, as attribute_run's keywords."""
-    part = STUDIES[wc.study]["interpret"]["attributions"]
-    return {k: v for k, v in part.items() if k != "models"}
-
-
 rule attribute_model:
     input:
         dataset=study_dataset,

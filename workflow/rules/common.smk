@@ -73,3 +73,9 @@ def logo_files(wc):
 def published_table(wc):
     """The table a study's ``published`` value writes (table1, table2 or pearson)."""
     return layout.PUBLISHED_TABLES[STUDIES[wc.study]["published"]]
+
+
+def gradcam_run(wc, file):
+    """One file of the Grad-CAM calling of a study's logo trial."""
+    trial = STUDIES[wc.study]["logo_trial"]
+    return f"results/{wc.study}/interpret/{wc.model}/trial{trial}/gradcam/{file}"

@@ -125,12 +125,6 @@ rule summarize_discovered_motifs:
 GRADCAM = f"{layout.PATHS['interpretation']}/gradcam"
 
 
-def gradcam_run(wc, file):
-    """One file of the Grad-CAM calling of a study's logo trial."""
-    trial = STUDIES[wc.study]["logo_trial"]
-    return f"results/{wc.study}/interpret/{wc.model}/trial{trial}/gradcam/{file}"
-
-
 rule call_core_enhancers:
     input:
         dataset=study_dataset,

@@ -416,7 +416,7 @@ def call_run_core_enhancers(
         ``compression``; mean Grad-CAM of predicted positives (label 1, p > threshold) and of negatives
         (label 0, p <= threshold) and their ratio; with truth, ``planted_fraction_original``,
         ``planted_fraction_refined``, ``localisation_gain`` (their ratio), the same for the
-        re-initialised model's maps (``random_*``) and a uniform-map baseline; Spearman rho of the
+        re-initialised model's maps (``random_*``); Spearman rho of the
         trained and re-initialised maps (median per predicted window, and over all their bins).
     """
     settings = read_settings(run_dir)

@@ -2,6 +2,7 @@
 errors a user can cause."""
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,71 @@ def test_toy_decode_study_gets_gradcam_defaults_and_targets(toy_config):
 def test_bad_gradcam_settings_are_refused_before_any_job(toy_config, study, part, models, message):
     with pytest.raises(InputError, match=message):
         check_config(_gradcam_config(toy_config, study, part, models), SCHEMA)
+
+
+# --- one run end to end -----------------------------------------------------------------------------------
+
+
+def _tiny_run(tmp_path, task="binary"):
+    """A DECODE run (random weights) and a 6-window dataset whose test windows hold one planted element."""
+    from seqcnn.datasets import write_dataset
+
+    torch.manual_seed(3)
+    settings = {"model": "decode", "classes": ["e"], "seq_len": 50, "n_tracks": 3, "model_options": {},
+                "inputs": ["tracks"], "task": task, "task_index": None, "trial": 0}  # fmt: skip
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "settings.json").write_text(json.dumps(settings))
+    torch.save(build_model("decode", n_classes=1, seq_len=50, n_tracks=3).state_dict(), run / "model.pt")
+    rng = np.random.default_rng(0)
+    parts, arrays, rows = {}, {}, []
+    for split in ("train", "valid", "test"):
+        parts[split] = (np.zeros((2, 500), np.uint8), np.array([[1.0], [0.0]], np.float32))
+        arrays[f"{split}.tracks.npy"] = rng.random((2, 3, 50)).astype(np.float32)
+        for i in range(2):
+            start = 1000 * (len(rows) + 1)
+            rows.append({"chrom": "chr1", "start": start, "end": start + 500, "name": f"w{len(rows)}",
+                         "split": split, "index": i, "label": 1 - i})  # fmt: skip
+    meta = {"classes": ["e"], "seq_len": 500, "tracks": {"bin_size": 10}}
+    write_dataset(tmp_path / "data", parts, meta, pd.DataFrame(rows), pd.DataFrame({"metric": []}), arrays)
+    toy = tmp_path / "toy"
+    (toy / "truth").mkdir(parents=True)
+    (toy / "truth.json").write_text("{}")
+    pd.DataFrame(
+        {"element": ["e1"], "chrom": ["chr1"], "start": [5100], "end": [5300], "kind": ["starr"]}
+    ).to_csv(toy / "truth/elements.tsv", sep="\t", index=False)
+    return run, tmp_path / "data", toy / "truth.json"
+
+
+def test_run_core_enhancers_writes_every_output(tmp_path):
+    from seqcnn.gradcam import call_run_core_enhancers
+
+    run, data, truth = _tiny_run(tmp_path)
+    outs = [tmp_path / f for f in ("maps.npz", "original.bed", "refined.bed", "summary.tsv")]
+    summary = call_run_core_enhancers(run, data, *outs, truth=[truth], threshold=0.0, normalize="none")
+    s = summary.set_index("metric")["value"]
+    # threshold 0: both test windows (chr1:5000-5500 and 6000-6500) are predicted and merged apart.
+    assert s["windows"] == 2 and s["predicted_windows"] == 2 and s["original_bp"] == 1000
+    assert s["planted_fraction_original"] == pytest.approx(200 / 1000)
+    assert 0 < s["refined_bp"] <= 1000 and s["compression"] == pytest.approx(s["refined_bp"] / 1000)
+    maps = np.load(outs[0])
+    assert maps["cam"].shape == (2, 50) and list(maps["start"]) == [5000, 6000]
+    assert (maps["cam"] >= 0).all() and maps["cam_random"].shape == (2, 50)
+    original = pd.read_csv(outs[1], sep="\t", header=None)
+    assert original.values.tolist() == [["chr1", 5000, 5500], ["chr1", 6000, 6500]]
+    refined = pd.read_csv(outs[2], sep="\t", header=None)
+    assert (refined[1] % 10 == 0).all() and (refined[3] > s["cam_threshold"]).all()
+
+
+def test_run_core_enhancers_refuses_regression_and_bad_layer(tmp_path):
+    from seqcnn.gradcam import call_run_core_enhancers
+
+    run, data, _ = _tiny_run(tmp_path, task="regression")
+    outs = [tmp_path / f for f in ("m.npz", "o.bed", "r.bed", "s.tsv")]
+    with pytest.raises(InputError, match="regression run; DECODE's core-enhancer calling needs a binary"):
+        call_run_core_enhancers(run, data, *outs)
+    settings = json.loads((run / "settings.json").read_text())
+    (run / "settings.json").write_text(json.dumps({**settings, "task": "binary"}))
+    with pytest.raises(InputError, match="config key layer: 9 is past 'decode''s conv layers"):
+        call_run_core_enhancers(run, data, *outs, layer=9)
+    assert not any(p.exists() for p in outs)

@@ -102,8 +102,14 @@ def _check_choice(key: str, value: str, allowed: Sequence[str]) -> None:
 
 
 def _resize(cam: torch.Tensor, length: int) -> torch.Tensor:
-    """``(N, P)`` or ``(N, H, P)`` maps -> ``(N, length)``, linear (bilinear to one row for 2-D maps, as
-    ``cv2.resize(cam, (length, 1), INTER_LINEAR)``; half-pixel centres, as ``F.interpolate``)."""
+    """``(N, P)`` or ``(N, H, P)`` maps -> ``(N, length)``, linear with half-pixel centres.
+
+    A 2-D map is resized bilinearly to one row, as DECODE's ``cv2.resize(cam, (length, 1), INTER_LINEAR)``
+    and captum's ``LayerAttribution.interpolate``: the row sampled is the map's middle, which is the mean
+    of the rows for H = 2 (the 2-kb model) and the middle row for odd H; DECODE v8's ``conv2d_7`` has
+    H = 1. The map's positions are spread over the whole window, as DECODE does, although a valid conv
+    before the layer leaves its edge positions' receptive fields a few bins inside the window.
+    """
     if cam.dim() == 2:
         return F.interpolate(cam[:, None], size=length, mode="linear", align_corners=False)[:, 0]
     return F.interpolate(cam[:, None], size=(1, length), mode="bilinear", align_corners=False)[:, 0, 0]

@@ -149,7 +149,12 @@ rule call_core_enhancers:
         runtime=15,
     params:
         run_dir=lambda wc, input: Path(input.model).parent,
-        gradcam=lambda wc: STUDIES[wc.study]["interpret"]["gradcam"],
+        # The figure's and the target list's keys are left out, so changing them reruns no calling.
+        gradcam=lambda wc: {
+            k: v
+            for k, v in STUDIES[wc.study]["interpret"]["gradcam"].items()
+            if k not in ("models", "examples")
+        },
     script:
         "../scripts/call_core_enhancers.py"
 

@@ -364,3 +364,27 @@ def test_genome_checksum_mismatch_stops_the_run_and_leaves_nothing(tmp_path):
     assert "sha256" in log and "0" * 64 in log
     genome_dir = tmp_path / "resources/genomes/g"
     assert not genome_dir.exists() or not any(genome_dir.iterdir())
+
+
+@pytest.mark.slow
+def test_toy_decode_gradcam_refines_predicted_enhancers_towards_planted_elements(toy_run):
+    """DECODE's core enhancers: refined bins lie inside the planted STARR elements more often than the
+    predicted windows do, the maps are near zero on negatives and vanish with re-initialised weights."""
+    import pandas as pd
+
+    out = toy_run / "results/decode/interpret/decode/trial0/gradcam"
+    s = pd.read_csv(out / "summary.tsv", sep="\t").set_index("metric")["value"]
+    for f in ("maps.npz", "original.bed", "refined.bed"):
+        assert (out / f).stat().st_size > 0
+    assert (toy_run / "results/decode/figures/gradcam/decode.png").read_bytes()[:4] == b"\x89PNG"
+    # Refined bp / original bp: 0.50 measured (DECODE: 0.13-0.22 at 4 kb; the toy's 500-bp windows are
+    # half planted element, so the maps' plateau covers most of them).
+    assert 0.05 <= s["compression"] <= 0.6
+    # Each toy window centres a 249-bp element in 500 bp, so the original windows are 0.498 inside
+    # planted elements and no calling can exceed a gain of 2.008; measured 0.681 refined, gain 1.37.
+    assert s["planted_fraction_original"] == pytest.approx(0.498, abs=0.05)
+    assert s["localisation_gain"] >= 1.2
+    # Sanity: negatives' maps near zero (measured 3e-4 of positives'); a re-initialised model's maps
+    # localise worse than the original windows (gain 0.23 measured).
+    assert s["negative_to_positive_cam"] < 0.05
+    assert s["random_localisation_gain"] < 1.0

@@ -88,3 +88,9 @@ def attribution_settings(wc):
     """interpret.attributions of a study, as attribute_run's keywords."""
     part = STUDIES[wc.study]["interpret"]["attributions"]
     return {k: v for k, v in part.items() if k != "models"}
+
+
+def gradcam_run(wc, file):
+    """One file of the Grad-CAM calling of a study's logo trial."""
+    trial = STUDIES[wc.study]["logo_trial"]
+    return f"results/{wc.study}/interpret/{wc.model}/trial{trial}/gradcam/{file}"

@@ -111,5 +111,65 @@ rule summarize_discovered_motifs:
 
 
 # --- Grad-CAM --------------------------------------------------------------------------------------------
+# DECODE's core enhancers: Grad-CAM of the last conv layer over the test windows, bins above the global mean
+# of the predicted windows merged (spec section f); scored against the toy genome's planted elements.
+GRADCAM = f"{layout.PATHS['interpretation']}/gradcam"
+
+
+rule call_core_enhancers:
+    input:
+        dataset=study_dataset,
+        model=f"{RUN}/model.pt",
+        settings=f"{RUN}/settings.json",
+        # The toy genome's truth.json locates the planted STARR-seq elements (none for a real genome).
+        truth=lambda wc: study_truth(wc)["truth"],
+    output:
+        maps=f"{GRADCAM}/maps.npz",
+        original=f"{GRADCAM}/original.bed",
+        refined=f"{GRADCAM}/refined.bed",
+        summary=f"{GRADCAM}/summary.tsv",
+    log:
+        f"{STUDY}/logs/call_core_enhancers/{{model}}_trial{{trial}}.log",
+    benchmark:
+        f"{STUDY}/benchmarks/call_core_enhancers/{{model}}_trial{{trial}}.tsv"
+    conda:
+        "../../envs/seqcnn.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        run_dir=lambda wc, input: Path(input.model).parent,
+        # The figure's and the target list's keys are left out, so changing them reruns no calling.
+        gradcam=lambda wc: {
+            k: v
+            for k, v in STUDIES[wc.study]["interpret"]["gradcam"].items()
+            if k not in ("models", "examples")
+        },
+    script:
+        "../scripts/call_core_enhancers.py"
+
+
+rule plot_gradcam:
+    input:
+        maps=lambda wc: gradcam_run(wc, "maps.npz"),
+        refined=lambda wc: gradcam_run(wc, "refined.bed"),
+        truth=lambda wc: study_truth(wc)["truth"],
+    output:
+        png=report(
+            f"{STUDY}/figures/gradcam/{{model}}.png",
+            caption="../report/gradcam.rst",
+            category="Grad-CAM",
+            subcategory="{study}",
+        ),
+    log:
+        f"{STUDY}/logs/plot_gradcam/{{model}}.log",
+    conda:
+        "../../envs/seqcnn.yaml"
+    params:
+        examples=lambda wc: STUDIES[wc.study]["interpret"]["gradcam"]["examples"],
+    script:
+        "../scripts/plot_gradcam.py"
+
 
 # --- motif-distance cooperativity ------------------------------------------------------------------------

@@ -390,6 +390,61 @@ def study_models(study: Mapping[str, Any]) -> list[str]:
     return [*study["models"], *dict.fromkeys(extra)]
 
 
+def gradcam_models(study: Mapping[str, Any]) -> list[str]:
+    """The models ``interpret.gradcam`` explains: its ``models``, else every track-only model (none when
+    the part is off)."""
+    part = study["interpret"].get("gradcam")
+    if part is None:
+        return []
+    if part["models"] is not None:
+        return list(part["models"])
+    return [m for m in study["models"] if MODELS[m].inputs == ("tracks",)]
+
+
+def check_gradcam(config: Mapping[str, Any], study: str) -> None:
+    """``interpret.gradcam`` names models of the study that have a conv layer over their input, and a
+    layer among them; each model is built (at the study's shapes and options) to count its conv layers."""
+    entry = config["studies"][study]
+    part = entry["interpret"].get("gradcam")
+    if part is None:
+        return
+    from .gradcam import conv_layers
+    from .models import build_model
+
+    key = f"studies.{study}.interpret.gradcam"
+    names = gradcam_models(entry)
+    if not names:
+        raise InputError(
+            f"config key {key}.models: study {study!r} has no track model ({', '.join(entry['models'])}); "
+            "expected models: [...] naming the study's CNNs to explain"
+        )
+    length = entry["crop"] or dataset_length(config, entry["dataset"])
+    n_tracks, bins = dataset_tracks(config, entry["dataset"])
+    for i, name in enumerate(names):
+        where = f"{key}.models[{i}]" if part["models"] is not None else f"{key}.models"
+        if name not in entry["models"]:
+            raise InputError(
+                f"config key {where}: {name!r} is not one of this study's models "
+                f"({', '.join(entry['models'])})"
+            )
+        info = MODELS[name]
+        seq_len = bins if info.inputs == ("tracks",) and bins is not None else length
+        model = build_model(
+            name, n_classes=1, seq_len=seq_len, n_tracks=n_tracks, **entry["model_options"].get(name, {})
+        )
+        layers = conv_layers(model)
+        if not layers:
+            raise InputError(
+                f"config key {where}: model {name!r} has no conv layer over its input; expected a CNN "
+                "(Grad-CAM reads a conv layer's feature maps)"
+            )
+        if part["layer"] is not None and part["layer"] >= len(layers):
+            raise InputError(
+                f"config key {key}.layer: {part['layer']} is past model {name!r}'s conv layers; expected "
+                f"0..{len(layers) - 1} (or null for the last)"
+            )
+
+
 def annotated_models(study: Mapping[str, Any]) -> list[str]:
     """The trained models whose first layer is annotated (a convolution over the sequence)."""
     return [m for m in study_models(study) if 0 in MODELS[m].annotatable_layers]
@@ -464,6 +519,7 @@ def check_studies(config: dict[str, Any]) -> None:
             )
         check_input_lengths(config, study)
         check_attributions(config, study)
+        check_gradcam(config, study)
         if entry["logo_trial"] >= entry["trials"]:
             raise InputError(
                 f"config key {key}.logo_trial: {entry['logo_trial']} but only {entry['trials']} trial(s) "

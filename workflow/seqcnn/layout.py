@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import annotated_models, attribution_models, dataset_genome, toy_of_path
+from .config import annotated_models, attribution_models, dataset_genome, gradcam_models, toy_of_path
 from .errors import InputError
 from .labels import read_sample_sheet
 from .released import RELEASED_KINDS, released_files
@@ -209,6 +209,11 @@ def interpretation_targets(config: Config, study: str) -> list[str]:
         targets.append(f"{out}/figures/attributions/{m}.png")
     if parts["motif_discovery"] is not None:
         targets += [f"{out}/motifs_discovered.tsv", f"{out}/figures/motifs_discovered.png"]
+    if parts.get("gradcam") is not None:
+        run = PATHS["interpretation"].format(study=study, model="{model}", trial=trial)
+        for model in gradcam_models(entry):
+            targets += [f"{run.format(model=model)}/gradcam/{f}" for f in GRADCAM_FILES]
+            targets.append(f"results/{study}/figures/gradcam/{model}.png")
     return targets
 
 
@@ -218,6 +223,10 @@ def discovery_runs(config: Config, study: str, file: str) -> list[str]:
     return [
         f"results/{study}/interpret/{m}/trial{trial}/motifs/{file}" for m in attribution_models(config, study)
     ]
+
+
+#: What the Grad-CAM core-enhancer calling writes for one run, under ``{interpretation}/gradcam/``.
+GRADCAM_FILES = ("maps.npz", "original.bed", "refined.bed", "summary.tsv")
 
 
 #: The table each ``published`` value writes beside the paper's numbers.

@@ -4,6 +4,8 @@
   with its best JASPAR match; ground-truth matches in green, other JASPAR matches in blue, none in grey.
 * :func:`plot_pool_size`: % relevant match and AU-ROC against first-layer pool size, reproduced beside
   published, the figure that carries Koo & Eddy's main claim.
+* :func:`plot_gradcam`: Grad-CAM tracks of a few predicted windows with the refined core enhancers called
+  from them and, on a toy genome, the planted STARR-seq elements they should fall in.
 """
 
 from __future__ import annotations
@@ -339,5 +341,73 @@ def plot_discovered_motifs(
         else:
             ax_j.set_title("no JASPAR match", fontsize=7, loc="left", color=COLORS["none"])
     fig.suptitle("TF-MoDISco patterns (left) and their best JASPAR match (right)", fontsize=9)
+
+
+def plot_gradcam(
+    maps_npz: str | os.PathLike,
+    refined_bed: str | os.PathLike,
+    out_png: str | os.PathLike,
+    truth: str | os.PathLike | list | None = None,
+    examples: int = 4,
+) -> None:
+    """Grad-CAM per bin over the ``examples`` highest-probability predicted windows.
+
+    Parameters
+    ----------
+    maps_npz
+        ``maps.npz`` of :func:`seqcnn.gradcam.call_run_core_enhancers`.
+    refined_bed
+        The refined core enhancers (drawn as orange bars under the map).
+    out_png
+        Output figure.
+    truth
+        A toy genome's ``truth.json`` (or a list holding one, or None): its planted STARR-seq elements
+        are drawn as grey boxes.
+    examples
+        Windows drawn, one panel each.
+    """
+    from .gradcam import read_planted_elements
+
+    maps = np.load(maps_npz)
+    refined = pd.read_csv(refined_bed, sep="\t", header=None, names=["chrom", "start", "end", "score"])
+    truth = [truth] if isinstance(truth, str | os.PathLike) else list(truth or [])
+    elements = read_planted_elements(truth[0]) if truth else None
+    predicted = np.flatnonzero(maps["predicted"])
+    chosen = predicted[np.argsort(-maps["p"][predicted], kind="stable")][:examples]
+    n = max(len(chosen), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(8, 1.7 * n + 0.6), squeeze=False)
+    threshold = float(maps["cam_threshold"])
+    for ax, i in zip(axes[:, 0], chosen, strict=False):
+        chrom, start, end = str(maps["chrom"][i]), int(maps["start"][i]), int(maps["end"][i])
+        cam = maps["cam"][i]
+        edges = np.linspace(start, end, len(cam) + 1)
+        top = max(float(cam.max()), threshold) * 1.15 or 1.0
+        if elements is not None:
+            near = elements[
+                (elements["chrom"] == chrom) & (elements["end"] > start) & (elements["start"] < end)
+            ]
+            for e in near.itertuples(index=False):
+                ax.axvspan(max(e.start, start), min(e.end, end), color="#d9d9d9", zorder=0)
+        ax.stairs(cam, edges, color="#4575b4", lw=1.4, label="Grad-CAM")
+        ax.axhline(threshold, color="#7f7f7f", ls="--", lw=0.8, label="threshold (global mean)")
+        on = refined[(refined["chrom"] == chrom) & (refined["end"] > start) & (refined["start"] < end)]
+        for r in on.itertuples(index=False):
+            ax.plot([max(r.start, start), min(r.end, end)], [-0.06 * top] * 2, color="#f46d43", lw=4)
+        ax.set_xlim(start, end)
+        ax.set_ylim(-0.12 * top, top)
+        ax.set_title(f"{chrom}:{start:,}-{end:,}  p = {float(maps['p'][i]):.3f}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_ylabel("Grad-CAM", fontsize=8)
+    handles = [
+        plt.Line2D([], [], color="#4575b4", lw=1.4, label="Grad-CAM"),
+        plt.Line2D([], [], color="#7f7f7f", ls="--", lw=0.8, label="threshold (global mean)"),
+        plt.Line2D([], [], color="#f46d43", lw=4, label="refined core enhancer"),
+    ]
+    if elements is not None:
+        handles.append(plt.Rectangle((0, 0), 1, 1, color="#d9d9d9", label="planted STARR element"))
+    axes[0, 0].legend(handles=handles, fontsize=7, loc="upper right", ncol=2)
+    axes[-1, 0].set_xlabel("position (bp)", fontsize=8)
+    run = Path(maps_npz).parents
+    fig.suptitle(f"{run[2].name} {run[1].name}: Grad-CAM and refined core enhancers", fontsize=10)
     fig.tight_layout()
     _save(fig, out_png)

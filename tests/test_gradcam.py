@@ -183,7 +183,7 @@ def test_toy_decode_study_gets_gradcam_defaults_and_targets(toy_config):
     targets = interpretation_targets(cfg, "decode")
     assert "results/decode/interpret/decode/trial0/gradcam/refined.bed" in targets
     assert "results/decode/figures/gradcam/decode.png" in targets
-    assert interpretation_targets(cfg, "basset") == []
+    assert interpretation_targets(cfg, "deepbind") == []
 
 
 @pytest.mark.parametrize(

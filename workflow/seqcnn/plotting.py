@@ -277,9 +277,12 @@ def plot_attributions(
         ax.set_xticks([])
         ax.set_xlabel(f"bp {lo}-{hi}", fontsize=6, loc="right")
         ax.set_ylabel(f"{task}\n#{i + 1}", fontsize=7)
+    deltas = [np.abs(arrays[k]).max() for k in arrays if k.startswith("deltas:")]
+    converged = f"; DeepLIFT-SHAP max |convergence delta| {max(deltas):.1e}" if deltas else ""
     fig.suptitle(
         f"{method} contributions of each task's top test positives ({span}-bp window of largest "
-        "contribution; planted sites shaded)"
+        f"contribution; planted sites shaded){converged}",
+        fontsize=9,
     )
     fig.tight_layout()
     _save(fig, out_png)

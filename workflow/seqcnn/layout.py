@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import annotated_models, dataset_genome, toy_of_path
+from .config import annotated_models, cooperativity_models, dataset_genome, toy_of_path
 from .errors import InputError
 from .labels import read_sample_sheet
 from .released import RELEASED_KINDS, released_files
@@ -199,11 +199,22 @@ def study_targets(config: Config, study: str) -> list[str]:
 
 def interpretation_targets(config: Config, study: str) -> list[str]:
     """What a study's ``interpret`` parts write (none when every part is off)."""
-    parts = config["studies"][study]["interpret"]
+    entry = config["studies"][study]
+    parts = entry["interpret"]
     targets: list[str] = []
     # Each part appends its targets here when it is on (parts[name] is not None).
-    del parts
+    if parts.get("cooperativity") is not None:
+        models = cooperativity_models(entry)
+        targets += [f"results/{study}/cooperativity.tsv"]
+        targets += [f"results/{study}/figures/cooperativity/{m}.png" for m in models]
     return targets
+
+
+def cooperativity_runs(config: Config, study: str, file: str) -> list[str]:
+    """One file of the cooperativity experiment of every measured model's logo trial."""
+    entry = config["studies"][study]
+    interpret = PATHS["interpretation"].format(study=study, model="{model}", trial=entry["logo_trial"])
+    return [f"{interpret.format(model=m)}/cooperativity/{file}" for m in cooperativity_models(entry)]
 
 
 #: The table each ``published`` value writes beside the paper's numbers.

@@ -10,15 +10,7 @@
 # --- Grad-CAM --------------------------------------------------------------------------------------------
 
 # --- motif-distance cooperativity ------------------------------------------------------------------------
-from seqcnn.config import cooperativity_models
-
 COOP = f"{layout.PATHS['interpretation']}/cooperativity"
-
-
-def cooperativity_settings(wc):
-    """The study's interpret.cooperativity keys, as the measurement's keyword arguments."""
-    part = STUDIES[wc.study]["interpret"]["cooperativity"]
-    return {k: v for k, v in part.items() if k != "models"}
 
 
 rule measure_motif_cooperativity:
@@ -43,7 +35,7 @@ rule measure_motif_cooperativity:
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         run_dir=lambda wc, input: Path(input.model).parent,
-        settings=cooperativity_settings,
+        settings=lambda wc: layout.cooperativity_settings(config, wc.study),
     script:
         "../scripts/measure_motif_cooperativity.py"
 
@@ -58,17 +50,16 @@ rule summarize_cooperativity:
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        models=lambda wc: cooperativity_models(STUDIES[wc.study]),
+        models=lambda wc: layout.cooperativity_models(STUDIES[wc.study]),
     script:
         "../scripts/summarize_cooperativity.py"
 
 
 rule plot_cooperativity:
     input:
-        curves=lambda wc: COOP.format(
-            study=wc.study, model=wc.model, trial=STUDIES[wc.study]["logo_trial"]
-        )
-        + "/curves.tsv",
+        curves=lambda wc: layout.cooperativity_file(
+            config, wc.study, wc.model, "curves.tsv"
+        ),
         truth=lambda wc: study_truth(wc)["truth"],
     output:
         png=f"{STUDY}/figures/cooperativity/{{model}}.png",

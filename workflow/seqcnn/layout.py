@@ -210,11 +210,24 @@ def interpretation_targets(config: Config, study: str) -> list[str]:
     return targets
 
 
+def cooperativity_file(config: Config, study: str, model: str, file: str) -> str:
+    """One file of the cooperativity experiment of a model's logo trial."""
+    trial = config["studies"][study]["logo_trial"]
+    interpret = PATHS["interpretation"].format(study=study, model=model, trial=trial)
+    return f"{interpret}/cooperativity/{file}"
+
+
 def cooperativity_runs(config: Config, study: str, file: str) -> list[str]:
     """One file of the cooperativity experiment of every measured model's logo trial."""
-    entry = config["studies"][study]
-    interpret = PATHS["interpretation"].format(study=study, model="{model}", trial=entry["logo_trial"])
-    return [f"{interpret.format(model=m)}/cooperativity/{file}" for m in cooperativity_models(entry)]
+    models = cooperativity_models(config["studies"][study])
+    return [cooperativity_file(config, study, m, file) for m in models]
+
+
+def cooperativity_settings(config: Config, study: str) -> dict[str, Any]:
+    """A study's ``interpret.cooperativity`` keys as keyword arguments of
+    :func:`seqcnn.cooperativity.measure_cooperativity` (``models`` says which runs, not how)."""
+    part = config["studies"][study]["interpret"]["cooperativity"]
+    return {k: v for k, v in part.items() if k != "models"}
 
 
 #: The table each ``published`` value writes beside the paper's numbers.

@@ -262,3 +262,28 @@ def test_a_classification_study_is_refused(toy_config):
         InputError, match=r"studies\.basset\.interpret\.cooperativity: dataset 'toy_peaks' \(peaks\)"
     ):
         check_config(cfg, ROOT / "workflow/schemas/config.schema.yaml")
+
+
+def test_figure_shades_the_planted_range(curves, tmp_path):
+    import json
+
+    from seqcnn.plotting import plot_cooperativity
+
+    table = curves.assign(planted=curves["motif1"] != curves["motif2"])
+    table.to_csv(tmp_path / "curves.tsv", sep="\t", index=False)
+    truth = {
+        "starr": {
+            "tasks": {
+                "dev": {"cooperative_pair": ["AP1", "CEBP"]},
+                "hk": {"cooperative_pair": ["ETS", "NRF1"]},
+            },
+            "rule": {"pair_gap": [10, 30]},
+        }
+    }
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    assert coop.planted_rule(tmp_path / "truth.json") == {
+        "pairs": {"dev": ["AP1", "CEBP"], "hk": ["ETS", "NRF1"]},
+        "pair_gap": [10, 30],
+    }
+    plot_cooperativity(tmp_path / "curves.tsv", tmp_path / "fig.png", truth_path=tmp_path / "truth.json")
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"

@@ -14,6 +14,11 @@ two motifs give alone. :func:`measure_cooperativity` runs that experiment on any
 * the curve is the median over backbones per (task, pair, orientation, side, gap), and each curve is
   given one of the spec's three modes from its medians in distance bins (:func:`classify_mode`).
 
+tangermeme's ``space`` is not used: it places the whole arrangement (not motif 1) at the centre, puts the
+motifs in list order only, and predicts the backbones again for every spacing; here motif 1 stays put,
+motif 2 goes on both sides, and predictions of a motif alone are shared by every pair that places it
+there. Predictions go through :func:`seqcnn.predict.predict`, as every analysis of a trained run does.
+
 The gap is the toy genome's: bp between the end of the upstream motif and the start of the downstream one,
 so a toy's planted cooperative range (``truth.json``) lines up with the curves. Placements where the motifs
 would overlap (gap < 0) or run off the window are skipped.
@@ -269,28 +274,31 @@ def measure_pairs(
     B0 = run(backbones)  # (K, T)
     single: dict[tuple[str, int], np.ndarray] = {}
 
-    def alone(seq: str, start: int) -> np.ndarray:
-        # One motif alone at one place: shared by every pair that places it there.
-        if (seq, start) not in single:
-            single[(seq, start)] = run(embed(backbones, seq, start))
-        return single[(seq, start)]
+    def alone(seq: str, starts: Sequence[int]) -> np.ndarray:
+        """``(len(starts), K, T)``: one motif alone at each start, predicted once for every pair that
+        places it there, in one batch."""
+        missing = [s for s in dict.fromkeys(starts) if (seq, s) not in single]
+        if missing:
+            out = run(torch.cat([embed(backbones, seq, s) for s in missing])).reshape(len(missing), K, -1)
+            single.update({(seq, s): o for s, o in zip(missing, out, strict=True)})
+        return np.stack([single[(seq, s)] for s in starts])
 
     rows = []
     for m1, m2 in motif_pairs(motifs):
         t = list(tasks).index(m1["task"])
         seq1_fwd, seq2_fwd = m1["sequence"].upper(), m2["sequence"].upper()
         places = placements(length, len(seq1_fwd), len(seq2_fwd), max_distance)
+        if places.empty:
+            continue
+        starts2 = [int(s) for s in places["start2"]]
+        start1 = int(places["start1"].iloc[0])
         for orientation in orientations:
             seq1 = seq1_fwd if orientation[0] == "+" else reverse_complement(seq1_fwd)
             seq2 = seq2_fwd if orientation[1] == "+" else reverse_complement(seq2_fwd)
-            start1 = int(places["start1"].iloc[0]) if len(places) else (length - len(seq1)) // 2
-            A = alone(seq1, start1)
+            A = alone(seq1, [start1])[0]
+            B = alone(seq2, starts2)
             with_a = embed(backbones, seq1, start1)
-            for start2 in places["start2"]:
-                alone(seq2, int(start2))
-            both = torch.cat([embed(with_a, seq2, int(s)) for s in places["start2"]]) if len(places) else None
-            AB = run(both).reshape(len(places), K, -1) if both is not None else np.empty((0, K, len(tasks)))
-            B = np.stack([single[(seq2, int(s))] for s in places["start2"]]) if len(places) else AB
+            AB = run(torch.cat([embed(with_a, seq2, s) for s in starts2])).reshape(len(starts2), K, -1)
             nulls = cooperativity_nulls(B0[None, :, t], A[None, :, t], B[:, :, t], AB[:, :, t])
             for i, place in enumerate(places.itertuples(index=False)):
                 rows.append(

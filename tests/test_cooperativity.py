@@ -287,3 +287,23 @@ def test_figure_shades_the_planted_range(curves, tmp_path):
     }
     plot_cooperativity(tmp_path / "curves.tsv", tmp_path / "fig.png", truth_path=tmp_path / "truth.json")
     assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_targets_follow_the_part(toy_config):
+    from seqcnn import layout
+
+    on = _checked(toy_config, {"models": ["rescnn"]})
+    assert layout.interpretation_targets(on, "deepstarr") == [
+        "results/deepstarr/cooperativity.tsv",
+        "results/deepstarr/figures/cooperativity/rescnn.png",
+    ]
+    assert layout.cooperativity_runs(on, "deepstarr", "modes.tsv") == [
+        "results/deepstarr/interpret/rescnn/trial0/cooperativity/modes.tsv"
+    ]
+    assert "models" not in layout.cooperativity_settings(on, "deepstarr")
+    every = _checked(toy_config, {})
+    assert layout.cooperativity_runs(every, "deepstarr", "x") == [
+        f"results/deepstarr/interpret/{m}/trial0/cooperativity/x" for m in ("deepstarr", "rescnn")
+    ]
+    off = check_config(copy.deepcopy(toy_config), ROOT / "workflow/schemas/config.schema.yaml")
+    assert layout.interpretation_targets(off, "basset") == []

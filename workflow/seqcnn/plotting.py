@@ -274,8 +274,16 @@ def plot_cooperativity(
         ax.tick_params(labelsize=7)
         ax.set_xlabel("gap of motif 2 (bp; < 0 upstream)", fontsize=8)
         ax.set_ylabel("cooperativity", fontsize=8)
-    axes[0, 0].legend(fontsize=6, title="solid additive, dashed multiplicative", title_fontsize=6)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        [f"{label} (dashed: multiplicative)" for label in labels],
+        loc="lower center",
+        ncol=len(labels),
+        fontsize=7,
+        frameon=False,
+    )
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     _save(fig, out_png)

@@ -525,6 +525,62 @@ def check_studies(config: dict[str, Any]) -> None:
                 f"config key {key}.logo_trial: {entry['logo_trial']} but only {entry['trials']} trial(s) "
                 f"(0..{entry['trials'] - 1}) are run"
             )
+        if entry["interpret"].get("cooperativity") is not None:
+            check_cooperativity(config, study)
+
+
+#: Dataset kinds of log2 activity regression (STARR-seq), the models the cooperativity experiment reads.
+REGRESSION_KINDS = ("starr", "deepstarr_released")
+#: Tasks of a released DeepSTARR split.
+DEEPSTARR_TASKS = ("dev", "hk")
+
+
+def dataset_task_names(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """Task names of a regression dataset."""
+    entry = config["datasets"][dataset]
+    return [t["name"] for t in entry["tasks"]] if entry["kind"] == "starr" else list(DEEPSTARR_TASKS)
+
+
+def cooperativity_models(study: Mapping[str, Any]) -> list[str]:
+    """The models of a study whose motif-distance cooperativity is measured."""
+    return list(study["interpret"]["cooperativity"]["models"] or study["models"])
+
+
+def check_cooperativity(config: Mapping[str, Any], study: str) -> None:
+    """``studies.<study>.interpret.cooperativity`` fits the study: a regression dataset, the study's
+    models, motifs of its tasks that fit its windows, increasing bins, and motifs when no toy truth
+    provides them."""
+    from .cooperativity import check_motifs
+
+    entry = config["studies"][study]
+    part = entry["interpret"]["cooperativity"]
+    key = f"studies.{study}.interpret.cooperativity"
+    dataset = entry["dataset"]
+    kind = config["datasets"][dataset]["kind"]
+    if kind not in REGRESSION_KINDS:
+        raise InputError(
+            f"config key {key}: dataset {dataset!r} ({kind}) is not log2 activity regression; expected a "
+            f"study of a {' or '.join(REGRESSION_KINDS)} dataset"
+        )
+    for i, name in enumerate(part["models"] or []):
+        if name not in study_models(entry):
+            raise InputError(
+                f"config key {key}.models[{i}]: {name!r} is not one of this study's models "
+                f"({', '.join(study_models(entry))})"
+            )
+    bins = part["bins"]
+    if any(b <= a for a, b in zip(bins[:-1], bins[1:], strict=False)):
+        raise InputError(f"config key {key}.bins: {bins}; expected strictly increasing bin edges")
+    tasks = entry["tasks"] or dataset_task_names(config, dataset)
+    if part["motifs"] is not None:
+        check_motifs(part["motifs"], tasks, entry["crop"] or dataset_length(config, dataset), f"{key}.motifs")
+    else:
+        genome = dataset_genome(config, dataset)
+        if genome is None or toy_of_path(config["genomes"][genome]["source"]) is None:
+            raise InputError(
+                f"config key {key}.motifs: not given, and dataset {dataset!r} has no toy genome whose "
+                "planted motifs would be used; expected a list of {name, sequence, task}"
+            )
 
 
 def dataset_tracks(config: Mapping[str, Any], dataset: str) -> tuple[int, int | None]:

@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import annotated_models, attribution_models, dataset_genome, gradcam_models, toy_of_path
+from .config import (
+    annotated_models,
+    attribution_models,
+    cooperativity_models,
+    dataset_genome,
+    gradcam_models,
+    toy_of_path,
+)
 from .errors import InputError
 from .labels import read_sample_sheet
 from .released import RELEASED_KINDS, released_files
@@ -214,6 +221,10 @@ def interpretation_targets(config: Config, study: str) -> list[str]:
         for model in gradcam_models(entry):
             targets += [f"{run.format(model=model)}/gradcam/{f}" for f in GRADCAM_FILES]
             targets.append(f"results/{study}/figures/gradcam/{model}.png")
+    if parts.get("cooperativity") is not None:
+        models = cooperativity_models(entry)
+        targets += [f"results/{study}/cooperativity.tsv"]
+        targets += [f"results/{study}/figures/cooperativity/{m}.png" for m in models]
     return targets
 
 
@@ -227,6 +238,26 @@ def discovery_runs(config: Config, study: str, file: str) -> list[str]:
 
 #: What the Grad-CAM core-enhancer calling writes for one run, under ``{interpretation}/gradcam/``.
 GRADCAM_FILES = ("maps.npz", "original.bed", "refined.bed", "summary.tsv")
+
+
+def cooperativity_file(config: Config, study: str, model: str, file: str) -> str:
+    """One file of the cooperativity experiment of a model's logo trial."""
+    trial = config["studies"][study]["logo_trial"]
+    interpret = PATHS["interpretation"].format(study=study, model=model, trial=trial)
+    return f"{interpret}/cooperativity/{file}"
+
+
+def cooperativity_runs(config: Config, study: str, file: str) -> list[str]:
+    """One file of the cooperativity experiment of every measured model's logo trial."""
+    models = cooperativity_models(config["studies"][study])
+    return [cooperativity_file(config, study, m, file) for m in models]
+
+
+def cooperativity_settings(config: Config, study: str) -> dict[str, Any]:
+    """A study's ``interpret.cooperativity`` keys as keyword arguments of
+    :func:`seqcnn.cooperativity.measure_cooperativity` (``models`` says which runs, not how)."""
+    part = config["studies"][study]["interpret"]["cooperativity"]
+    return {k: v for k, v in part.items() if k != "models"}
 
 
 #: The table each ``published`` value writes beside the paper's numbers.

@@ -6,6 +6,8 @@
   published, the figure that carries Koo & Eddy's main claim.
 * :func:`plot_gradcam`: Grad-CAM tracks of a few predicted windows with the refined core enhancers called
   from them and, on a toy genome, the planted STARR-seq elements they should fall in.
+* :func:`plot_cooperativity`: DeepSTARR-style motif-pair cooperativity against distance, the planted
+  cooperative range shaded.
 """
 
 from __future__ import annotations
@@ -413,4 +415,76 @@ def plot_gradcam(
     run = Path(maps_npz).parents
     fig.suptitle(f"{run[2].name} {run[1].name}: Grad-CAM and refined core enhancers", fontsize=10)
     fig.tight_layout()
+
+
+def plot_cooperativity(
+    curves_path: str | os.PathLike,
+    out_png: str | os.PathLike,
+    truth_path: str | os.PathLike | None = None,
+    title: str = "",
+) -> None:
+    """Cooperativity against motif 2's signed gap to motif 1, one panel per (task, motif pair).
+
+    Solid lines are the additive null and dashed ones the multiplicative null, one colour per
+    orientation; the line at 1 is no interaction. With a toy's ``truth.json``, the planted cooperative
+    gap range is shaded on both sides for the planted pairs.
+
+    Parameters
+    ----------
+    curves_path
+        ``curves.tsv`` of :func:`seqcnn.cooperativity.measure_cooperativity`.
+    out_png
+        Output figure.
+    truth_path
+        A toy genome's ``truth.json`` (None: nothing shaded).
+    """
+    from .cooperativity import planted_rule
+
+    curves = pd.read_csv(curves_path, sep="\t")
+    rule = planted_rule(truth_path)
+    keys = ["task", "motif1", "motif2"]
+    panels = list(curves.groupby(keys, sort=False).groups)
+    tasks = list(dict.fromkeys(k[0] for k in panels))
+    ncols = max(sum(k[0] == t for k in panels) for t in tasks)
+    fig, axes = plt.subplots(
+        len(tasks), ncols, figsize=(3.2 * ncols, 2.6 * len(tasks)), squeeze=False, sharex=True
+    )
+    for ax in axes.flat:
+        ax.set_visible(False)
+    colors = dict(zip(["++", "+-", "-+", "--"], ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"], strict=True))
+    column = dict.fromkeys(tasks, 0)
+    for task, motif1, motif2 in panels:
+        ax = axes[tasks.index(task), column[task]]
+        column[task] += 1
+        ax.set_visible(True)
+        panel = curves[(curves["task"] == task) & (curves["motif1"] == motif1) & (curves["motif2"] == motif2)]
+        planted = (
+            rule is not None and motif1 != motif2 and {motif1, motif2} == set(rule["pairs"].get(task, []))
+        )
+        if planted:
+            lo, hi = rule["pair_gap"]
+            for a, b in ((lo, hi), (-hi, -lo)):
+                ax.axvspan(a, b, color="#fdae61", alpha=0.35, lw=0)
+        for orientation, line in panel.groupby("orientation", sort=False):
+            line = line.sort_values("offset")
+            color = colors[orientation]
+            ax.plot(line["offset"], line["coop_additive"], color=color, lw=1, label=f"{orientation} additive")
+            ax.plot(line["offset"], line["coop_multiplicative"], color=color, lw=0.8, ls="--")
+        ax.axhline(1, color="k", lw=0.7)
+        ax.set_title(f"{task}: {motif1} + {motif2}" + (" (planted)" if planted else ""), fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("gap of motif 2 (bp; < 0 upstream)", fontsize=8)
+        ax.set_ylabel("cooperativity", fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        [f"{label} (dashed: multiplicative)" for label in labels],
+        loc="lower center",
+        ncol=len(labels),
+        fontsize=7,
+        frameon=False,
+    )
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     _save(fig, out_png)

@@ -306,4 +306,4 @@ def test_targets_follow_the_part(toy_config):
         f"results/deepstarr/interpret/{m}/trial0/cooperativity/x" for m in ("deepstarr", "rescnn")
     ]
     off = check_config(copy.deepcopy(toy_config), ROOT / "workflow/schemas/config.schema.yaml")
-    assert layout.interpretation_targets(off, "basset") == []
+    assert layout.interpretation_targets(off, "deepbind") == []

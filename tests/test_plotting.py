@@ -29,3 +29,22 @@ def test_pool_size_figure_is_written(tmp_path):
     table.to_csv(tmp_path / "t.tsv", sep="\t", index=False)
     plot_pool_size(tmp_path / "t.tsv", tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_discovered_motifs_figure_is_written(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from seqcnn.motifs import write_meme
+    from seqcnn.plotting import plot_discovered_motifs
+
+    pwm = np.array([[0.9, 0.05, 0.05, 0.0], [0.0, 0.9, 0.05, 0.05], [0.05, 0.0, 0.9, 0.05]]).T
+    write_meme([("t/pos_0", pwm)], tmp_path / "p.meme")
+    write_meme([("MA0001.1", pwm[::-1, ::-1], "X")], tmp_path / "j.meme")
+    table = pd.DataFrame(
+        {"model": ["m"], "pattern": ["t/pos_0"], "seqlets": [30], "best_match": ["MA0001.1"],
+         "best_evalue": ["1e-5"], "best_orientation": ["-"], "planted": ["X"]}
+    )  # fmt: skip
+    out = tmp_path / "f.png"
+    plot_discovered_motifs(table, [tmp_path / "p.meme"], tmp_path / "j.meme", out)
+    assert out.read_bytes()[:4] == b"\x89PNG"

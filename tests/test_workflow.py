@@ -353,6 +353,7 @@ def test_toy_attributions_recover_the_planted_chip_motifs(toy_run):
     assert (toy_run / "results/basset/figures/motifs_discovered.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_toy_cooperativity_rises_at_the_planted_gaps(toy_run):
     """DeepSTARR's motif-distance experiment on the toy (spec section e), additive null: for each task's
     planted pair (both orders), the median cooperativity inside the planted gap range is above that at

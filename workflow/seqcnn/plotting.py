@@ -346,6 +346,8 @@ def plot_discovered_motifs(
         else:
             ax_j.set_title("no JASPAR match", fontsize=7, loc="left", color=COLORS["none"])
     fig.suptitle("TF-MoDISco patterns (left) and their best JASPAR match (right)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, out_png)
 
 
 def plot_gradcam(
@@ -415,6 +417,7 @@ def plot_gradcam(
     run = Path(maps_npz).parents
     fig.suptitle(f"{run[2].name} {run[1].name}: Grad-CAM and refined core enhancers", fontsize=10)
     fig.tight_layout()
+    _save(fig, out_png)
 
 
 def plot_cooperativity(

@@ -535,12 +535,6 @@ REGRESSION_KINDS = ("starr", "deepstarr_released")
 DEEPSTARR_TASKS = ("dev", "hk")
 
 
-def dataset_task_names(config: Mapping[str, Any], dataset: str) -> list[str]:
-    """Task names of a regression dataset."""
-    entry = config["datasets"][dataset]
-    return [t["name"] for t in entry["tasks"]] if entry["kind"] == "starr" else list(DEEPSTARR_TASKS)
-
-
 def cooperativity_models(study: Mapping[str, Any]) -> list[str]:
     """The models of a study whose motif-distance cooperativity is measured."""
     return list(study["interpret"]["cooperativity"]["models"] or study["models"])
@@ -571,7 +565,7 @@ def check_cooperativity(config: Mapping[str, Any], study: str) -> None:
     bins = part["bins"]
     if any(b <= a for a, b in zip(bins[:-1], bins[1:], strict=False)):
         raise InputError(f"config key {key}.bins: {bins}; expected strictly increasing bin edges")
-    tasks = entry["tasks"] or dataset_task_names(config, dataset)
+    tasks = known_tasks(config, study)
     if part["motifs"] is not None:
         check_motifs(part["motifs"], tasks, entry["crop"] or dataset_length(config, dataset), f"{key}.motifs")
     else:
@@ -629,6 +623,8 @@ def known_tasks(config: Mapping[str, Any], study: str) -> list[str] | None:
     dataset = config["datasets"][entry["dataset"]]
     if dataset["kind"] == "starr":
         return [t["name"] for t in dataset["tasks"]]
+    if dataset["kind"] == "deepstarr_released":
+        return list(DEEPSTARR_TASKS)
     if dataset["kind"] == "multimodal":
         return list(dataset["tasks"])
     if dataset["kind"] == "peaks" and dataset.get("experiments"):

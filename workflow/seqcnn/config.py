@@ -496,11 +496,16 @@ def check_studies(config: dict[str, Any]) -> None:
                         f"config key {key}.model_options.{name}.{option}: unknown option of {name!r}; "
                         f"expected some of: {', '.join(known) or '(none)'}"
                     )
-        for name in entry["model_training"]:
+        for name, overrides in entry["model_training"].items():
             if name not in study_models(entry):
                 raise InputError(
                     f"config key {key}.model_training.{name}: {name!r} is not one of this study's models "
                     f"({', '.join(entry['models'])})"
+                )
+            if "stack_trials" in overrides:
+                raise InputError(
+                    f"config key {key}.model_training.{name}.stack_trials: trials are stacked per study; "
+                    f"expected it under {key}.training or training"
                 )
         length = dataset_length(config, entry["dataset"])
         if entry["crop"] is not None and entry["crop"] > length:

@@ -146,14 +146,22 @@ def run_settings(config: Config, study: str, model: str) -> dict[str, Any]:
     """Keyword arguments of :func:`seqcnn.train.train_model` for one run: the top-level training
     settings, the study's overrides, the model's, and what the study trains on."""
     entry = config["studies"][study]
+    settings = {**config["training"], **entry["training"], **entry["model_training"].get(model, {})}
+    settings.pop("stack_trials", None)  # how jobs are formed (stacks_trials), not a setting of the run
     return {
-        **config["training"],
-        **entry["training"],
-        **entry["model_training"].get(model, {}),
+        **settings,
         "tasks": entry["tasks"],
         "crop": entry["crop"],
         "model_options": entry["model_options"].get(model, {}),
     }
+
+
+def stacks_trials(config: Config, study: str) -> bool:
+    """Whether the study trains each model's trials together in one job (``training.stack_trials``,
+    overridden by the study's; a single trial has nothing to stack)."""
+    entry = config["studies"][study]
+    stack = {**config["training"], **entry["training"]}.get("stack_trials", False)
+    return bool(stack) and entry["trials"] > 1
 
 
 def study_runs(config: Config, study: str, file: str) -> list[str]:

@@ -62,7 +62,7 @@ TIME_MARGIN = 2.0
 #: Sequences per batch of the first-layer activation passes of filter annotation (seqcnn.motifs).
 ANNOTATION_BATCH = 500
 #: Rules sized here; any other rule keeps what its ``resources:`` block says.
-RULES = ("train_model", "evaluate_model", "match_filters_to_jaspar")
+RULES = ("train_model", "train_trials", "evaluate_model", "match_filters_to_jaspar")
 
 Config = Mapping[str, Any]
 
@@ -195,16 +195,17 @@ def estimate(config: Config, rule: str, wildcards: Any, attempt: int = 1) -> dic
     """
     settings, data, size = _run(config, wildcards)
     params = size.parameters * 4
-    if rule == "train_model":
+    if rule in ("train_model", "train_trials"):
+        # A stacked job holds and computes every trial of the model at once.
+        trials = config["studies"][wildcards.study]["trials"] if rule == "train_trials" else 1
         batch = max(
             TRAIN_BYTES_PER_ACTIVATION * settings["batch_size"],
             EVAL_BYTES_PER_ACTIVATION * settings["eval_batch_size"],
         )
-        nbytes = (
-            data.nbytes["train"] + data.nbytes["valid"] + PARAMETER_COPIES * params + batch * size.activations
-        )
+        per_trial = PARAMETER_COPIES * params + batch * size.activations
+        nbytes = data.nbytes["train"] + data.nbytes["valid"] + trials * per_trial
         per_epoch = (TRAIN_PASSES * data.n["train"] + data.n["valid"]) * size.macs
-        seconds = settings["max_epochs"] * per_epoch / MACS_PER_SECOND
+        seconds = trials * settings["max_epochs"] * per_epoch / MACS_PER_SECOND
     elif rule == "evaluate_model":
         batch = EVAL_BYTES_PER_ACTIVATION * settings["eval_batch_size"]
         nbytes = data.nbytes["test"] + params + batch * size.activations

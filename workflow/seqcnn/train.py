@@ -466,35 +466,19 @@ def train_model(
     train_src = _source(dataset_dir, "train", spec, dev, resident)
     valid_src = _source(dataset_dir, "valid", spec, dev, resident)
 
-    resolved = {
-        "model": model_name,
-        "trial": int(trial),
-        "base_seed": int(seed),
-        "seed": run_seed,
-        "dataset": str(dataset_dir),
-        **spec,
-        "n_classes": len(spec["classes"]),
-        "device": str(dev),
-        "resident": train_src.resident,
-        "torch": torch.__version__,
-        "n_parameters": sum(p.numel() for p in model.parameters()),
-        "n_train": train_src.n,
-        "n_valid": valid_src.n,
-        **asdict(settings),
-    }
-    ckpt_path, partial = run_dir / "checkpoint.pt", run_dir / "metrics.partial.tsv"
-    history: list[dict[str, Any]] = []
-    best_loss, best_epoch, best_state = math.inf, -1, None
-    # Resuming is only sound under the same settings; device and versions may change between tries.
-    same_run = {k: v for k, v in resolved.items() if k not in ("device", "resident", "torch")}
-    ckpt = _load_checkpoint(ckpt_path, dev, same_run)
+    resolved = run_record(
+        model_name, spec, trial, seed, dataset_dir, dev, model, train_src, valid_src, settings
+    )
+    progress = RunProgress(resumable(resolved))
+    ckpt = _load_checkpoint(run_dir / "checkpoint.pt", dev, progress.same_run)
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         _set_rng_state(gen, ckpt["rng"])
-        history, best_loss, best_epoch = ckpt["history"], ckpt["best_loss"], ckpt["best_epoch"]
-        best_state = ckpt["best_state"]
-        log.info("resumed %s trial %d from its checkpoint: %d epoch(s) done", model_name, trial, len(history))
+        progress.resume(ckpt)
+        log.info(
+            "resumed %s trial %d from its checkpoint: %d epoch(s) done", model_name, trial, progress.epochs
+        )
 
     log.info(
         "training %s trial %d (seed %d) on %s: %s task(s) %s, %d train / %d valid sequences, %d parameters",
@@ -509,74 +493,180 @@ def train_model(
         resolved["n_parameters"],
     )
     t_start = time.perf_counter()
-    for epoch in range(len(history), settings.max_epochs):
-        if history and len(history) - 1 - best_epoch >= settings.patience:
-            break
+    while not progress.done(settings):
         train_loss, epoch_seconds = train_epoch(model, optimizer, train_src, settings, gen, task)
         valid_loss, yv, pv = evaluate_loss(model, valid_src, settings, task)
-        monitor, score = _monitor(task, yv, pv)
-        improved = valid_loss <= best_loss
+        progress.record(
+            model.state_dict(), train_loss, valid_loss, _monitor(task, yv, pv), epoch_seconds, train_src.n
+        )
+        save_checkpoint(
+            run_dir, progress.checkpoint(model.state_dict(), optimizer.state_dict(), _rng_state(gen))
+        )
+
+    model.load_state_dict(progress.best_state)
+    summary = finish_run(run_dir, model, progress, resolved, time.perf_counter() - t_start)
+    remove_checkpoints(run_dir)
+    return summary
+
+
+class RunProgress:
+    """Epochs of one run so far, its best epoch and state, and when it stops (early stopping on the
+    validation loss, or ``max_epochs``)."""
+
+    def __init__(self, same_run: dict[str, Any]):
+        self.same_run = same_run
+        self.history: list[dict[str, Any]] = []
+        self.best_loss, self.best_epoch, self.best_state = math.inf, -1, None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history)
+
+    def resume(self, ckpt: dict[str, Any]) -> None:
+        """Take up the epochs, best loss, epoch and state of a checkpoint."""
+        self.history, self.best_loss, self.best_epoch = ckpt["history"], ckpt["best_loss"], ckpt["best_epoch"]
+        self.best_state = ckpt["best_state"]
+
+    def done(self, settings: TrainSettings) -> bool:
+        """``max_epochs`` reached, or ``patience`` epochs without a better validation loss."""
+        if self.epochs >= settings.max_epochs:
+            return True
+        return bool(self.history) and self.epochs - 1 - self.best_epoch >= settings.patience
+
+    def record(
+        self,
+        state: dict[str, torch.Tensor],
+        train_loss: float,
+        valid_loss: float,
+        monitored: tuple[str, float],
+        seconds: float,
+        n_train: int,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Add one epoch (keeping a copy of ``state`` when it is the best so far) and log it."""
+        epoch, (monitor, score) = self.epochs, monitored
+        improved = valid_loss <= self.best_loss
         if improved:
-            best_loss, best_epoch = valid_loss, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        history.append(
+            self.best_loss, self.best_epoch = valid_loss, epoch
+            self.best_state = {k: v.detach().clone() for k, v in state.items()}
+        self.history.append(
             {
                 "epoch": epoch,
                 "train_loss": train_loss,
                 "valid_loss": valid_loss,
                 f"valid_{monitor}": score,
                 "best": improved,
-                "train_seconds": epoch_seconds,
-                "train_seq_per_s": train_src.n / epoch_seconds,
+                "train_seconds": seconds,
+                "train_seq_per_s": n_train / seconds,
+                **(extra or {}),
             }
         )
         log.info(
-            "epoch %3d  train %.4f  valid %.4f  %s %.4f%s  %.1f s (%.0f seq/s)",
+            "epoch %3d  train %.4f  valid %.4f  %s %.4f%s  %.1f s (%.0f seq/s)%s",
             epoch,
             train_loss,
             valid_loss,
             monitor,
             score,
             "  *" if improved else "",
-            epoch_seconds,
-            train_src.n / epoch_seconds,
+            seconds,
+            n_train / seconds,
+            f"  [trial {self.same_run['trial']}]" if extra else "",
         )
-        # Checkpoint first, then the TSV: a kill between the two loses nothing. The checkpoint it replaces
-        # is kept as checkpoint.prev.pt, to resume from should the new one turn out unreadable.
-        with atomic_path(ckpt_path) as tmp:
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "rng": _rng_state(gen),
-                    "history": history,
-                    "best_loss": best_loss,
-                    "best_epoch": best_epoch,
-                    "best_state": best_state,
-                    "settings": same_run,
-                },
-                tmp,
-            )
-            if ckpt_path.exists():
-                os.replace(ckpt_path, _previous(ckpt_path))
-        write_tsv(pd.DataFrame(history), partial)
 
-    # The run's outputs appear only now, each whole: a killed job leaves none of them.
-    model.load_state_dict(best_state)
-    with atomic_path(run_dir / "model.pt") as tmp:
-        torch.save(model.state_dict(), tmp)
-    write_tsv(pd.DataFrame(history), run_dir / "metrics.tsv")
-    write_json(resolved, run_dir / "settings.json")
-    summary = {
+    def checkpoint(self, model_state: dict, optimizer_state: dict, rng: dict[str, Any]) -> dict[str, Any]:
+        """What :func:`save_checkpoint` writes: enough to resume this run after a kill."""
+        return {
+            "model": model_state,
+            "optimizer": optimizer_state,
+            "rng": rng,
+            "history": self.history,
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+            "settings": self.same_run,
+        }
+
+
+def run_record(
+    model_name: str,
+    spec: dict[str, Any],
+    trial: int,
+    seed: int,
+    dataset_dir: str | os.PathLike,
+    dev: torch.device,
+    model: nn.Module,
+    train_src: BatchSource,
+    valid_src: BatchSource,
+    settings: TrainSettings,
+) -> dict[str, Any]:
+    """The ``settings.json`` of one run: model, trial, seeds, dataset, resolved spec and settings."""
+    return {
         "model": model_name,
         "trial": int(trial),
-        "epochs": len(history),
-        "best_epoch": best_epoch,
-        "best_valid_loss": best_loss,
-        "seconds": time.perf_counter() - t_start,
-        "train_seq_per_s": float(np.mean([h["train_seq_per_s"] for h in history])),
+        "base_seed": int(seed),
+        "seed": trial_seed(seed, trial),
+        "dataset": str(dataset_dir),
+        **spec,
+        "n_classes": len(spec["classes"]),
+        "device": str(dev),
+        "resident": train_src.resident,
+        "torch": torch.__version__,
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "n_train": train_src.n,
+        "n_valid": valid_src.n,
+        **asdict(settings),
     }
-    log.info("finished %s trial %d: %s", model_name, trial, summary)
-    for leftover in (ckpt_path, _previous(ckpt_path), partial):
-        leftover.unlink(missing_ok=True)
+
+
+#: Settings a checkpoint may differ in and still be resumed: where and how the run executes.
+_EXECUTION_KEYS = ("device", "resident", "torch", "stacked_trials")
+
+
+def resumable(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The settings a checkpoint must match to be resumed (device, versions and job grouping may change)."""
+    return {k: v for k, v in resolved.items() if k not in _EXECUTION_KEYS}
+
+
+def save_checkpoint(run_dir: Path, payload: dict[str, Any]) -> None:
+    """Write ``checkpoint.pt`` (the one it replaces kept as ``checkpoint.prev.pt``), then the epochs so far
+    as ``metrics.partial.tsv``: a kill between the two loses nothing."""
+    ckpt_path = run_dir / "checkpoint.pt"
+    with atomic_path(ckpt_path) as tmp:
+        torch.save(payload, tmp)
+        if ckpt_path.exists():
+            os.replace(ckpt_path, _previous(ckpt_path))
+    write_tsv(pd.DataFrame(payload["history"]), run_dir / "metrics.partial.tsv")
+
+
+def finish_run(
+    run_dir: Path,
+    model: nn.Module,
+    progress: RunProgress,
+    resolved: dict[str, Any],
+    seconds: float,
+) -> dict[str, Any]:
+    """Write a finished run's ``model.pt`` (``model`` holds the best state), ``metrics.tsv`` and
+    ``settings.json``, each whole: a killed job leaves none of them. Returns the run's summary."""
+    with atomic_path(run_dir / "model.pt") as tmp:
+        torch.save(model.state_dict(), tmp)
+    write_tsv(pd.DataFrame(progress.history), run_dir / "metrics.tsv")
+    write_json(resolved, run_dir / "settings.json")
+    summary = {
+        "model": resolved["model"],
+        "trial": resolved["trial"],
+        "epochs": progress.epochs,
+        "best_epoch": progress.best_epoch,
+        "best_valid_loss": progress.best_loss,
+        "seconds": seconds,
+        "train_seq_per_s": float(np.mean([h["train_seq_per_s"] for h in progress.history])),
+    }
+    log.info("finished %s trial %d: %s", resolved["model"], resolved["trial"], summary)
     return summary
+
+
+def remove_checkpoints(run_dir: Path) -> None:
+    """Remove a finished run's checkpoints and partial metrics."""
+    ckpt_path = run_dir / "checkpoint.pt"
+    for leftover in (ckpt_path, _previous(ckpt_path), run_dir / "metrics.partial.tsv"):
+        leftover.unlink(missing_ok=True)

@@ -126,6 +126,11 @@ def test_fill_defaults_keeps_given_values_and_fills_nested_entries():
         (("studies", "decode", "model_training"), {"decode": {"lrate": 1.0}},
          r"config key studies.decode.model_training.decode.lrate: unknown key; expected some of: "
          r"adam_eps, batch_size"),
+        (("studies", "basset", "model_training"), {"basset": {"stack_trials": True}},
+         r"config key studies.basset.model_training.basset.stack_trials: trials are stacked per study; "
+         r"expected it under studies.basset.training or training"),
+        (("training", "stack_trials"), "yes",
+         r"config key training.stack_trials: 'yes' is not of type 'boolean'"),
         (("motifs", "tomtom"), "blast", r"config key motifs.tomtom: 'blast' is not one of"),
         (("datasets", "ke_synthetic", "motif_ids"), ["MA0079.3", "MA9999.1"],
          r"config key datasets.ke_synthetic.motif_ids: unknown JASPAR ID\(s\) MA9999.1"),

@@ -65,6 +65,10 @@ def test_sizes_grow_with_data_model_and_epochs(config, tmp_path, monkeypatch):
     # A second try (after the scheduler ended the first) asks for twice the memory and time.
     retry = resources.estimate(config, "train_model", job("cnn_1_3"), attempt=2)
     assert retry == {k: 2 * v for k, v in large.items()}
+    # Five trials trained together: five trials' time, and the data held once, not five times.
+    stacked = resources.estimate(config, "train_trials", job("cnn_1_3"))
+    assert 4.5 * large["runtime"] < stacked["runtime"] <= 5 * large["runtime"]
+    assert large["mem_mb"] < stacked["mem_mb"] < 5 * large["mem_mb"]
 
 
 def test_rnn_steps_cost_more_than_their_weights(config, tmp_path, monkeypatch):

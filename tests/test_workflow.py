@@ -46,6 +46,20 @@ def test_default_config_dry_run_lists_every_trial(tmp_path):
     assert "build_toy_genome" not in counts and "download_genome" not in counts
 
 
+def test_stacked_trials_train_in_one_job_per_model(tmp_path):
+    stack = tmp_path / "stack.yaml"
+    stack.write_text("training: {stack_trials: true}\nstudies: {koo_eddy_quick: {trials: 3}}\n")
+    out = snakemake(
+        "-n", "--directory", str(tmp_path), "--configfile", str(ROOT / "config/quick.yaml"), str(stack)
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = job_counts(out.stdout)
+    # Three models: one stacked job each, writing every trial's run; evaluation stays per trial.
+    assert counts["train_trials_3"] == 3 and "train_model" not in counts
+    assert counts["evaluate_model"] == 9
+    assert "results/koo_eddy_quick/runs/cnn_25/trial2/model.pt" in out.stdout
+
+
 def test_toy_dry_run_annotates_every_sequence_model_of_every_study(tmp_path):
     import yaml
 

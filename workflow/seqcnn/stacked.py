@@ -282,7 +282,8 @@ def train_trials(
     together = dataclasses.replace(settings, batch_size=settings.batch_size * len(runs))
     check_memory(model_name, spec, together, n_parameters * len(runs))
     log.info(
-        "training %s trials %s together on %s: %s task(s) %s, %d train / %d valid sequences, %d parameters each",
+        "training %s trials %s together on %s: %s task(s) %s, %d train / %d valid sequences, "
+        "%d parameters each",
         model_name,
         ",".join(map(str, trials)),
         dev,

@@ -81,7 +81,9 @@ def measure(kind: str, model_name: str, dataset: Path, limit: int, repeats: int,
         per_epoch = trials * source.n
     else:
         model, opt = models[0], make_optimizer(models[0], settings)
-        staged = [({k: v.clone() for k, v in xb.items()}, yb.clone()) for xb, yb in source.batches(100, gens[0])]
+        staged = [
+            ({k: v.clone() for k, v in xb.items()}, yb.clone()) for xb, yb in source.batches(100, gens[0])
+        ]
 
         def epoch():
             if kind == "bound":
@@ -137,6 +139,41 @@ def epochs_run(runs: Path) -> dict[str, list[int]]:
     return out
 
 
+def project(args) -> None:
+    """Wall time of the default run's trainings on ``--threads`` cores, one one-thread job per trial,
+    from each model's measured rate (training plus one validation pass per epoch)."""
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    study = config["studies"]["koo_eddy"]
+    models = list(dict.fromkeys([*study["models"], *(d["model"] for d in study.get("deeper_layers", []))]))
+    settings = TrainSettings()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset = Path(tmp) / "synthetic"
+        build_synthetic_dataset(config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "s.tsv")
+        n_train, n_valid = (len(load_split(dataset, s)[1]) for s in ("train", "valid"))
+        for name in models:
+            one = argparse.Namespace(**{**vars(args), "models": [name]})
+            rate = in_processes(args.threads, "apart", one, dataset)  # summed over the side-by-side jobs
+            # A validation pass is a forward pass: about a third of a training step per sequence.
+            epoch_s = args.threads * (n_train + n_valid / 3) / rate
+            rows.append({"model": name, "jobs_seq_per_s": rate, "epoch_s_per_job": epoch_s})
+            print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    trials = study["trials"]
+    spans = {"earliest": settings.patience + 1, "typical": args.epochs, "max_epochs": settings.max_epochs}
+    for label, epochs in spans.items():
+        table[f"trial_min_{label}"] = table["epoch_s_per_job"] * epochs / 60
+    total = {k: trials * table[f"trial_min_{k}"].sum() / args.threads / 60 for k in spans}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    table.round(3).to_csv(args.out, sep="\t", index=False)
+    print(table.round(2).to_string(index=False))
+    print(
+        f"{len(models)} models x {trials} trials on {args.threads} cores: {total['typical']:.2f} h at "
+        f"{args.epochs} epochs a trial; {total['earliest']:.2f} h if every trial stopped at its earliest "
+        f"({spans['earliest']} epochs), {total['max_epochs']:.2f} h at {spans['max_epochs']} epochs each"
+    )
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["cnn_25", "cnn_1", "cnn_50_2", "cnn_1_3"])
@@ -146,6 +183,18 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=5000, help="training sequences per epoch")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--epochs-from", type=Path, help="a study's runs/ directory: project its wall time")
+    ap.add_argument(
+        "--project",
+        action="store_true",
+        help="only the one-thread jobs' rate of every model of the default run, and its wall time between "
+        "the earliest stop (patience + 1 epochs) and max_epochs",
+    )
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        default=48,
+        help="epochs of a typical trial for --project (full runs here: CNN-25 45 epochs, CNN-1 50)",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", default="results/benchmarks/stacking.tsv")
     args = ap.parse_args(argv)
@@ -154,12 +203,17 @@ def main(argv=None):
         rate = measure(args.worker, args.models[0], Path(args.dataset), args.limit, args.repeats, args.trials)
         print(json.dumps({"rate": rate}))
         return
+    if args.project:
+        project(args)
+        return
     peak = matmul_rate(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         dataset = Path(args.dataset) if args.dataset else Path(tmp) / "synthetic"
         if not args.dataset:
             config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-            build_synthetic_dataset(config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "s.tsv")
+            build_synthetic_dataset(
+                config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "s.tsv"
+            )
         rows = []
         for name in args.models:
             one = argparse.Namespace(**{**vars(args), "models": [name]})

@@ -20,8 +20,8 @@ import statistics
 import sys
 import tempfile
 import time
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import torch

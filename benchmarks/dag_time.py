@@ -35,9 +35,8 @@ def main(argv=None):
     table = rule_times(args.benchmarks)
     print(table.round(3).to_string(index=False))
     training = table["rule"].str.startswith("train_")
-    print(
-        f"training {table.loc[training, 'share'].sum():.1%} of job seconds; the rest {table.loc[~training, 'share'].sum():.1%}"
-    )
+    share = table.loc[training, "share"].sum()
+    print(f"training {share:.1%} of job seconds; the rest {1 - share:.1%}")
 
 
 if __name__ == "__main__":

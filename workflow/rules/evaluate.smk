@@ -12,6 +12,8 @@ rule evaluate_model:
         predictions=f"{RUN}/test_predictions.npy",
     log:
         f"{STUDY}/logs/evaluate_model/{{model}}_trial{{trial}}.log",
+    benchmark:
+        f"{STUDY}/benchmarks/evaluate_model/{{model}}_trial{{trial}}.tsv"
     conda:
         "../../envs/seqcnn.yaml"
     threads: 1

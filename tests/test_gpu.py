@@ -67,3 +67,16 @@ def test_zoo_first_layer_pwms_agree_on_cpu_and_gpu():
     # Rounding may move an activation lying on the cut across it; the PWMs barely notice.
     assert np.abs(sites_cpu - sites_gpu).max() <= max(2, int(0.01 * sites_cpu.max()))
     np.testing.assert_allclose(cpu, gpu, atol=1e-2)
+
+
+def test_trials_trained_together_on_the_gpu_load_on_the_cpu(dataset, tmp_path):
+    from seqcnn.stacked import train_trials
+
+    summaries = train_trials("cnn_25", dataset, [tmp_path / "t0", tmp_path / "t1"], [0, 1], max_epochs=2)
+    assert [s["epochs"] for s in summaries] == [2, 2]
+    for t in ("t0", "t1"):
+        assert json.loads((tmp_path / t / "settings.json").read_text())["device"].startswith("cuda")
+        X, _ = load_split(dataset, "test")
+        gpu = predict(load_run(tmp_path / t, device="cuda"), X, device="cuda")
+        cpu = predict(load_run(tmp_path / t, device="cpu"), X, device="cpu")
+        np.testing.assert_allclose(gpu, cpu, atol=2e-3)

@@ -26,15 +26,14 @@ from types import SimpleNamespace
 import pandas as pd
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-import yaml  # noqa: E402
+from bench_training import synthetic_dataset  # noqa: E402
 
 from seqcnn.datasets import load_split  # noqa: E402
 from seqcnn.sequence import ALPHABET  # noqa: E402
-from seqcnn.synthetic import build_synthetic_dataset  # noqa: E402
 from seqcnn.train import BatchSource, TrainSettings, build_run_model, make_optimizer, resolve_run, train_epoch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def grelu_rate(dataset: Path, limit: int, epochs: int, workers: int) -> float:
@@ -129,12 +128,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        dataset = Path(args.dataset) if args.dataset else Path(tmp) / "synthetic"
-        if not args.dataset:
-            config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-            build_synthetic_dataset(
-                config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "s.tsv"
-            )
+        dataset = Path(args.dataset) if args.dataset else synthetic_dataset(Path(tmp))
         engine = engine_rate(dataset, args.limit, args.epochs)
         peer = grelu_rate(dataset, args.limit, args.epochs, args.workers)
     import grelu

@@ -39,12 +39,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 import yaml  # noqa: E402
-from bench_training import bound_epoch  # noqa: E402
+from bench_training import bound_epoch, synthetic_dataset  # noqa: E402
 
 from seqcnn.datasets import load_split  # noqa: E402
 from seqcnn.resources import model_size  # noqa: E402
 from seqcnn.stacked import TrialStack, stacked_epoch  # noqa: E402
-from seqcnn.synthetic import build_synthetic_dataset  # noqa: E402
 from seqcnn.train import (  # noqa: E402
     BatchSource,
     TrainSettings,
@@ -148,8 +147,7 @@ def project(args) -> None:
     settings = TrainSettings()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        dataset = Path(tmp) / "synthetic"
-        build_synthetic_dataset(config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "s.tsv")
+        dataset = synthetic_dataset(Path(tmp))
         n_train, n_valid = (len(load_split(dataset, s)[1]) for s in ("train", "valid"))
         for name in models:
             one = argparse.Namespace(**{**vars(args), "models": [name]})
@@ -208,12 +206,7 @@ def main(argv=None):
         return
     peak = matmul_rate(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        dataset = Path(args.dataset) if args.dataset else Path(tmp) / "synthetic"
-        if not args.dataset:
-            config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-            build_synthetic_dataset(
-                config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "s.tsv"
-            )
+        dataset = Path(args.dataset) if args.dataset else synthetic_dataset(Path(tmp))
         rows = []
         for name in args.models:
             one = argparse.Namespace(**{**vars(args), "models": [name]})

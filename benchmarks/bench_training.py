@@ -53,6 +53,15 @@ from seqcnn.train import (  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def synthetic_dataset(tmp: Path) -> Path:
+    """Koo & Eddy's synthetic dataset of the default config, built under ``tmp``."""
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    build_synthetic_dataset(
+        config["datasets"]["ke_synthetic"]["motif_ids"], tmp / "synthetic", tmp / "summary.tsv"
+    )
+    return tmp / "synthetic"
+
+
 def bound_epoch(model, optimizer, batches, settings, device, task="binary") -> float:
     """Forward + backward + step over pre-staged batches; returns seconds."""
     model.train()
@@ -129,11 +138,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         dataset = args.dataset
         if dataset is None:
-            dataset = Path(tmp) / "synthetic"
-            config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-            build_synthetic_dataset(
-                config["datasets"]["ke_synthetic"]["motif_ids"], dataset, Path(tmp) / "summary.tsv"
-            )
+            dataset = synthetic_dataset(Path(tmp))
         options = json.loads(args.options)
         rows = [
             benchmark(m, dataset, device, args.repeats, settings, args.limit, options) for m in args.models

@@ -35,7 +35,6 @@ from seqcnn.sequence import ALPHABET  # noqa: E402
 from seqcnn.train import BatchSource, TrainSettings, build_run_model, make_optimizer, resolve_run, train_epoch  # noqa: E402
 
 
-
 def grelu_rate(dataset: Path, limit: int, epochs: int, workers: int) -> float:
     """Median training epoch of gReLU's Lightning loop on CNN-25, in sequences per second."""
     import grelu.model.models

@@ -62,6 +62,13 @@ def jaspar_meme():
     return f"resources/jaspar/{j['release']}_{j['collection']}_{j['tax_group']}_{kind}.meme"
 
 
+def stacked_studies(stacked=True):
+    """The studies whose trials are (or are not) stacked into one job per model."""
+    return {
+        s: e for s, e in STUDIES.items() if layout.stacks_trials(config, s) == stacked
+    }
+
+
 def study_dataset(wc):
     """The dataset directory a study's runs train on."""
     return layout.dataset_dir(STUDIES[wc.study]["dataset"])

@@ -4,13 +4,6 @@
 # (seqcnn.stacked), through one rule per trial count (train_trials_<n>), since a rule's outputs are fixed.
 
 
-def stacked_studies(stacked=True):
-    """The studies whose trials are (or are not) stacked into one job per model."""
-    return {
-        s: e for s, e in STUDIES.items() if layout.stacks_trials(config, s) == stacked
-    }
-
-
 rule train_model:
     input:
         dataset=study_dataset,

@@ -134,6 +134,11 @@ def matmul_rate(threads: int, n: int = 1536, repeats: int = 10, tries: int = 5) 
     return 2 * n**3 * repeats / best
 
 
+def forward_flops(model_name: str, dataset: Path) -> float:
+    """Arithmetic of one forward pass of one sequence (2 FLOP a multiply-add); a training step is 3x."""
+    return 2 * model_size(model_name, resolve_run(model_name, dataset)).macs
+
+
 def epochs_run(runs: Path) -> dict[str, list[int]]:
     """Epochs each trial of each model ran, from a study's ``runs/<model>/trial<t>/metrics.tsv``."""
     out: dict[str, list[int]] = {}
@@ -160,9 +165,14 @@ def project(args) -> None:
             rate = in_processes(args.threads, "apart", one, dataset)  # summed over the side-by-side jobs
             # A validation pass is a forward pass: about a third of a training step per sequence.
             epoch_s = args.threads * (n_train + n_valid / 3) / rate
-            flops = 2 * model_size(name, resolve_run(name, dataset)).macs * (3 * n_train + n_valid)
-            row = {"model": name, "jobs_seq_per_s": rate, "epoch_s_per_job": epoch_s}
-            rows.append({**row, "epoch_gflop": flops / 1e9})
+            rows.append(
+                {
+                    "model": name,
+                    "jobs_seq_per_s": rate,
+                    "epoch_s_per_job": epoch_s,
+                    "epoch_gflop": forward_flops(name, dataset) * (3 * n_train + n_valid) / 1e9,
+                }
+            )
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     trials = study["trials"]
@@ -235,8 +245,7 @@ def main(argv=None):
             for key in ("stacked", "apart_jobs", "stacked_jobs"):
                 row[f"{key}/bound"] = row[key] / row["bound"]
             row["stacked_jobs/apart_jobs"] = row["stacked_jobs"] / row["apart_jobs"]
-            spec = resolve_run(name, dataset)
-            flops = 3 * 2 * model_size(name, spec).macs  # forward + backward per sequence
+            flops = 3 * forward_flops(name, dataset)  # forward + backward per sequence
             row["gflop_per_seq"] = flops / 1e9
             row["bound/matmul_peak"] = row["bound"] * flops / peak
             rows.append(row)

@@ -385,6 +385,32 @@ def test_cell_type_specific_binding_follows_accessibility_not_sequence(toy, trut
     assert abs(bound["n_sites"].mean() - unbound["n_sites"].mean()) < 0.2
 
 
+def test_the_cell_type_specific_tf_in_another_cell_type_binds_where_that_cell_type_is_open(
+    toy, truth, elements, tmp_path
+):
+    spec = truth["cell_type_specific"]
+    other = spec["also_in"]["cellB"]
+    artefacts = set(elements.loc[elements["kind"] == "artefact", "element"])
+    bound_a = set(_peaks(toy, spec["experiment"])["element"]) - artefacts
+    bound_b = set(_peaks(toy, other["experiment"])["element"]) - artefacts
+    # The same motif elements: bound in B exactly where B's accessibility has a peak, never where A's has.
+    ct = elements[elements["kind"].isin(["ct_bound", "ct_unbound"])]
+    open_b = set(ct["element"]) & set(_peaks(toy, other["accessibility_track"])["element"])
+    assert bound_b == open_b and len(bound_b) == other["bound"]
+    unbound_a = ct.loc[ct["kind"] == "ct_unbound", "element"]
+    assert 0.35 * len(unbound_a) < len(bound_b) < 0.65 * len(unbound_a)  # ct_unbound_open_elsewhere 0.5
+    assert not bound_a & bound_b and bound_b <= set(ct.loc[ct["kind"] == "ct_unbound", "element"])
+    # Its summits sit on the planted motif, and the sample sheet lists it beside cell A's experiment.
+    sheet = pd.read_csv(toy.samples, sep="\t")
+    assert sheet.loc[sheet["experiment"] == other["experiment"], "cell_type"].item() == "cellB"
+    # Profiling the TF in B leaves every other file of the build unchanged.
+    alone = build_toy_genome(tmp_path / "alone", seed=SEED, ct_also_in=[])
+    assert alone.fasta.read_bytes() == toy.fasta.read_bytes()
+    for experiment, path in alone.peaks.items():
+        assert path.read_bytes() == toy.peaks[experiment].read_bytes(), experiment
+    assert set(toy.peaks) - set(alone.peaks) == {other["experiment"]}
+
+
 def test_blacklist_covers_planted_elements_and_artefacts(toy, truth, instances, elements):
     blacklist = read_blacklist(toy.blacklist, toy.chrom_sizes)
     hit = blacklist.overlaps_any(instances["chrom"], instances["start"], instances["end"])

@@ -115,6 +115,11 @@ class ToySettings:
         Cell-type-specific elements that are bound (accessible in the TF's cell type) and unbound.
     ct_unbound_open_elsewhere
         Fraction of unbound elements that are accessible in another cell type instead of none.
+    ct_also_in
+        Further cell types where the cell-type-specific TF is profiled too (experiment ``<TF>_<cell>``):
+        bound, with a peak, exactly where its motif element is accessible in that cell type, so that a
+        model trained in one cell type can be scored in another. Their peaks are drawn from a stream of
+        their own: adding them leaves every other file of the build unchanged.
     starr_cell_type
         Cell type of the STARR-seq screens.
     starr_elements
@@ -205,6 +210,7 @@ class ToySettings:
     ct_bound: int = 200
     ct_unbound: int = 200
     ct_unbound_open_elsewhere: float = 0.5
+    ct_also_in: tuple[str, ...] = ("cellB",)
     starr_cell_type: str = "cellA"
     starr_elements: int = 700
     starr_mix: tuple[float, ...] = (0.10, 0.25, 0.25, 0.20, 0.10, 0.10)
@@ -378,6 +384,10 @@ def _validate(s: ToySettings) -> None:
                 raise _bad(
                     key, f"[name, JASPAR ID, cell type] with a cell type in {list(s.cell_types)}", entry
                 )
+    also = s.ct_also_in
+    if any(c not in s.cell_types or c == s.ct_tf[2] for c in also) or len(set(also)) != len(also):
+        others = [c for c in s.cell_types if c != s.ct_tf[2]]
+        raise _bad("ct_also_in", f"distinct cell types among {others}", s.ct_also_in)
     if s.starr_cell_type not in s.cell_types:
         raise _bad("starr_cell_type", f"one of {list(s.cell_types)}", s.starr_cell_type)
     tasks: dict[str, list[str]] = {}
@@ -1030,6 +1040,7 @@ def build_toy_genome(
 
     found_rows = _chip_and_chromatin_peaks(rng, elements, s, sizes)
     found_rows.update(starr_peaks)
+    found_rows.update(_ct_peaks_elsewhere(np.random.default_rng([int(seed), 1]), elements, s, sizes))
     experiments = _experiment_table(s, tasks)
     peak_rows = {experiment: found_rows[experiment] for experiment, _, _ in experiments}
     peaks: dict[str, Path] = {}
@@ -1104,11 +1115,43 @@ def build_toy_genome(
 def _experiment_table(s: ToySettings, tasks: Mapping[str, list[str]]) -> list[tuple[str, str, str]]:
     """``(experiment, assay, cell type)`` of every peak file, in sample-sheet order."""
     rows = [(f"{name}_{cell}", "TF ChIP-seq", cell) for name, _, cell in (*s.chip_tfs, s.ct_tf)]
+    rows += [(f"{s.ct_tf[0]}_{cell}", "TF ChIP-seq", cell) for cell in s.ct_also_in]
     rows += [(f"ATAC_{cell}", "ATAC-seq", cell) for cell in s.cell_types]
     rows += [
         (f"{mark}_{cell}", "Histone ChIP-seq", cell) for mark in s.histone_marks for cell in s.cell_types
     ]
     rows += [(f"STARR_{task}_{s.starr_cell_type}", "STARR-seq", s.starr_cell_type) for task in tasks]
+    return rows
+
+
+def _ct_peaks_elsewhere(
+    rng: np.random.Generator, elements: list[_Element], s: ToySettings, sizes: Mapping[str, int]
+) -> dict[str, list[tuple]]:
+    """narrowPeak rows of the cell-type-specific TF in each cell type of ``ct_also_in``: a peak at every
+    element of its motif accessible there (summit on the motif), and at the artefacts, as in any ChIP."""
+    name = s.ct_tf[0]
+    rows: dict[str, list[tuple]] = {}
+    for cell in s.ct_also_in:
+        experiment = f"{name}_{cell}"
+        rows[experiment] = []
+        for el in elements:
+            if el.kind == "artefact":
+                start, end, summit = el.start, el.end, el.centre
+                signal = 3 * s.chip_signal * _lognormal(rng, s.height_spread)
+            elif el.kind in ("ct_bound", "ct_unbound") and el.heights.get(f"ATAC_{cell}", 0.0) > 0:
+                site = next(t for t in el.sites if t.motif == name and t.role in ("summit", "unbound"))
+                summit = el.centre + site.offset + len(site.codes) // 2
+                start = max(summit - int(rng.integers(80, 201)), 0)
+                end = min(summit + int(rng.integers(80, 201)), sizes[el.chrom])
+                n_own = sum(t.motif == name for t in el.sites)
+                signal = s.chip_signal * _lognormal(rng, s.height_spread) * (1 + 0.25 * (n_own - 1))
+            else:
+                continue
+            p = max(2.0 + signal + float(rng.normal(0, 0.3)), 0.5)
+            name_ = f"{experiment}.{el.name}"
+            rows[experiment].append(
+                _peak_row(el.chrom, start, end, summit, name_, signal, p, max(p - 1.5, 0.0))
+            )
     return rows
 
 
@@ -1556,6 +1599,20 @@ def _truth_json(
             f"{ct_cell} are bound and have a peak; unbound ones are closed in {ct_cell}",
             "bound": int(sum(el.kind == "ct_bound" for el in elements)),
             "unbound": int(sum(el.kind == "ct_unbound" for el in elements)),
+            "also_in": {
+                cell: {
+                    "experiment": f"{ct_name}_{cell}",
+                    "accessibility_track": f"ATAC_{cell}",
+                    "rule": f"the same elements; bound where accessible in {cell}",
+                    "bound": int(
+                        sum(
+                            el.kind in ("ct_bound", "ct_unbound") and el.heights.get(f"ATAC_{cell}", 0) > 0
+                            for el in elements
+                        )
+                    ),
+                }
+                for cell in s.ct_also_in
+            },
         },
         "starr": {
             "cell_type": s.starr_cell_type,

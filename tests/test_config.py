@@ -149,7 +149,32 @@ def test_fill_defaults_keeps_given_values_and_fills_nested_entries():
         (("studies", "koo_eddy", "logo_trial"), 7, r"studies.koo_eddy.logo_trial: 7 but only 5 trial"),
         (("jaspar", "release"), "JASPAR2015",
          r"config key jaspar.release: unknown JASPAR release .JASPAR2015"),
-        (("run",), ["koo_eddy", "nope"], r"config key run\[1\]: unknown study 'nope'; expected one of"),
+        (("run",), ["koo_eddy", "nope"],
+         r"config key run\[1\]: unknown study or experiment 'nope'; expected one of"),
+        (("studies", "deepbind", "test_sets"), {"bg": "toy_ctcf"},
+         r"config key studies.deepbind.test_sets.bg: unknown dataset 'toy_ctcf'; expected one of"),
+        (("studies", "deepbind", "test_sets"), {"bg": "toy_peaks"},
+         r"config key studies.deepbind.test_sets.bg: dataset 'toy_peaks' has 600-bp windows; expected 101 "
+         r"bp, as 'toy_ctcf_101'"),
+        (("studies", "deepbind", "test_sets"), {"bg": "toy_fly_starr"},
+         r"studies.deepbind.test_sets.bg: dataset 'toy_fly_starr' has regression targets, study "
+         r"'deepbind''s dataset 'toy_ctcf_101' binary"),
+        (("studies", "multimodal", "test_sets"), {"cellB": "toy_peaks"},
+         r"studies.multimodal.test_sets.cellB: dataset 'toy_peaks' has 0 signal track\(s\); study "
+         r"'multimodal''s models read 1"),
+        (("studies", "deepbind", "test_sets"), {"test": "toy_ctcf_gc"},
+         r"studies.deepbind.test_sets.test: 'test' names the study's own test split; expected another"),
+        (("experiments", "negatives", "studies"), ["ctcf_shuffled", "ctcf"],
+         r"config key experiments.negatives.studies\[1\]: unknown study 'ctcf'"),
+        (("experiments", "negatives", "models"), ["deepbind", "cnn_25"],
+         r"config key experiments.negatives.models\[1\]: 'cnn_25' is not a model of study 'ctcf_shuffled'"),
+        (("experiments", "imbalance", "test_sets"), ["background_1to1", "background_1to5"],
+         r"experiments.imbalance.test_sets\[1\]: study 'ctcf_gc_matched' has no test set 'background_1to5'; "
+         r"expected test or one of its test_sets: background_1to50, "),
+        (("experiments", "basset"), {"studies": ["basset"], "test_sets": ["test"]},
+         r"config key experiments.basset: 'basset' is also a study"),
+        (("datasets", "toy_ctcf_bg50", "test_neg_ratio"), -1,
+         r"config key datasets.toy_ctcf_bg50.test_neg_ratio: -1 is less than the minimum of 0"),
         (("studies", "deepstarr", "models"), ["deepstarr", "deepstar"],
          r"config key studies.deepstarr.models\[1\]: unknown model 'deepstar'"),
         (("studies", "basset", "model_options"), {"basset": {"filter": [1]}},
@@ -229,7 +254,7 @@ def test_values_that_become_paths_follow_the_name_rule(default_config, path, val
         check_config(_with(default_config, path, value), SCHEMA)
 
 
-@pytest.mark.parametrize("section", ["toys", "genomes", "datasets", "studies"])
+@pytest.mark.parametrize("section", ["toys", "genomes", "datasets", "studies", "experiments"])
 @pytest.mark.parametrize("name", ["..", ".x", "-x", "a b", "x" * 101, "/x"])
 def test_every_named_section_refuses_names_that_are_not_plain_path_components(default_config, section, name):
     cfg = copy.deepcopy(default_config)
@@ -242,14 +267,14 @@ def test_names_with_dots_and_dashes_build_paths_inside_results(default_config):
     from seqcnn.layout import all_targets
 
     cfg = copy.deepcopy(default_config)
-    cfg["datasets"]["ctcf-101.v2"] = cfg["datasets"].pop("toy_ctcf_101")
-    cfg["studies"]["deepbind"]["dataset"] = "ctcf-101.v2"
-    cfg["studies"]["deep-bind.v2"] = cfg["studies"].pop("deepbind")
-    cfg["run"] = ["deep-bind.v2"]
+    cfg["datasets"]["peaks-1000.v2"] = cfg["datasets"].pop("toy_peaks_1000")
+    cfg["studies"]["danq"]["dataset"] = "peaks-1000.v2"
+    cfg["studies"]["dan-q.v2"] = cfg["studies"].pop("danq")
+    cfg["run"] = ["dan-q.v2"]
     check_config(cfg, SCHEMA)
     targets = all_targets(cfg)
-    assert "results/deep-bind.v2/metrics.tsv" in targets
-    assert "results/datasets/ctcf-101.v2/summary.png" in targets
+    assert "results/dan-q.v2/metrics.tsv" in targets
+    assert "results/datasets/peaks-1000.v2/summary.png" in targets
     root = Path("/work/dir")
     assert all((root / t).resolve().is_relative_to(root) for t in targets)
 

@@ -89,8 +89,9 @@ def test_normalisations_rescale_per_window_or_per_batch(decode, tracks):
         scale = other.sum(1) / none.sum(1)
         np.testing.assert_allclose(other, none * scale[:, None], rtol=1e-4, atol=1e-9)
     # ... per window independent of the batch, one scale per batch for DECODE's, so batch size matters.
+    # (float32 convolutions of a batch of 1 and of 2 differ by up to ~2e-5 relative on some CPUs)
     alone = gradcam(decode, None, tracks[:1], target="logit", normalize="per_window")
-    np.testing.assert_allclose(alone[0], per_window[0], rtol=1e-5)
+    np.testing.assert_allclose(alone[0], per_window[0], rtol=1e-4)
     ratio = batch8.sum(1) / none.sum(1)
     np.testing.assert_allclose(ratio, ratio[0], rtol=1e-4)
     assert not np.allclose(batch2, batch8, rtol=1e-3)

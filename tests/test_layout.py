@@ -142,5 +142,39 @@ def test_study_targets_and_annotations(config):
     assert danq == {"danq", "danq_mini"}  # the seed RNN and LSTM have no convolution filters
     cfg = copy.deepcopy(config)
     cfg["run"] = ["multimodal", "deepstarr"]
-    assert layout.run_datasets(cfg) == ["toy_multimodal", "toy_fly_starr", "toy_peaks"]
+    # Trained on, then scored on (the multimodal study's cell-B test set), then what those are built from.
+    assert layout.run_datasets(cfg) == [
+        "toy_multimodal",
+        "toy_fly_starr",
+        "toy_multimodal_cellB",
+        "toy_peaks_foxa1",
+    ]
     assert layout.all_targets(cfg)[-1] == "results/datasets/datasets.tsv"
+
+
+def test_an_experiment_in_run_brings_its_studies_and_scores_every_run_on_its_test_sets(config):
+    cfg = copy.deepcopy(config)
+    cfg["run"] = ["negatives"]
+    targets = layout.all_targets(cfg)
+    for study in ("ctcf_shuffled", "ctcf_gc_matched", "ctcf_random"):
+        assert f"results/{study}/metrics.tsv" in targets and f"results/{study}/test_sets.tsv" in targets
+    assert {
+        "results/experiments/negatives/summary.md",
+        "results/experiments/negatives/figures/metrics.png",
+    } <= set(targets)
+    assert "toy_ctcf_bg50" in layout.run_datasets(cfg)
+    scores = layout.experiment_scores(cfg, "negatives")
+    # 3 studies x 3 trials x 2 test sets.
+    assert len(scores) == 18 and {r["study"] for r in scores} == {
+        "ctcf_shuffled",
+        "ctcf_gc_matched",
+        "ctcf_random",
+    }
+    row = next(r for r in scores if r["study"] == "ctcf_random" and r["test_set"] == "background_1to50")
+    assert (
+        row["metrics"]
+        == "results/ctcf_random/runs/deepbind/trial0/test_sets/background_1to50/test_metrics.tsv"
+    )
+    own = layout.scored_runs(cfg, "multimodal", ["test"])
+    assert own[0]["predictions"] == "results/multimodal/runs/multimodal/trial0/test_predictions.npy"
+    assert len(layout.study_scores(cfg, "multimodal")) == 2 * 4

@@ -65,11 +65,14 @@ def test_trials_together_take_the_steps_they_take_apart(dataset, tmp_path, no_dr
     summaries = _together(dataset, together, [0, 1, 2], max_epochs=3)
     assert [s["trial"] for s in summaries] == [0, 1, 2]
     # Grouped convolutions sum in another order; Adam magnifies the rounding where a gradient is near 0,
-    # so the trials drift apart slowly, far less than one trial differs from the next.
+    # so the trials drift apart slowly: after one epoch far less than one trial differs from the next,
+    # after three a few percent (up to 4.7% in validation loss on one CPU, 1% on another).
+    epoch1 = {k: [_metrics(apart, t)[k][0] for t in (0, 1, 2)] for k in ("train_loss", "valid_loss")}
     for t in (0, 1, 2):
         a, b = _metrics(apart, t), _metrics(together, t)
-        np.testing.assert_allclose(b["train_loss"][0], a["train_loss"][0], rtol=2e-3)
-        np.testing.assert_allclose(b["valid_loss"], a["valid_loss"], rtol=2e-2)
+        for key, spread in ((k, np.ptp(v)) for k, v in epoch1.items()):
+            assert abs(b[key][0] - a[key][0]) < 0.15 * spread, (key, t)
+        np.testing.assert_allclose(b["valid_loss"], a["valid_loss"], rtol=0.1)
         wa, wb = _weights(apart, t), _weights(together, t)
         assert wa.keys() == wb.keys()
         weight = "convs.0.conv.weight"

@@ -6,6 +6,8 @@
 #   results/datasets/{dataset}/          a dataset (dataset/, summary.tsv, summary.png)
 #   results/{study}/runs/{model}/trial{trial}/               one training run
 #   results/{study}/motifs/{model}/trial{trial}/layer{layer}/  its filters matched to JASPAR
+#   results/{study}/runs/{model}/trial{trial}/test_sets/{test_set}/  it scored on a test set of its study
+#   results/experiments/{experiment}/    studies' test-set scores side by side
 
 import re
 import sys
@@ -26,7 +28,8 @@ except InputError as exc:
 
 TOYS, GENOMES = config["toys"], config["genomes"]
 DATASETS, STUDIES = config["datasets"], config["studies"]
-TOY, GENOME, DATA, STUDY, RUN, ANNOT, INTERP = (
+EXPERIMENTS = config["experiments"]
+TOY, GENOME, DATA, STUDY, RUN, ANNOT, INTERP, EXPERIMENT = (
     layout.PATHS[k]
     for k in (
         "toy",
@@ -36,6 +39,7 @@ TOY, GENOME, DATA, STUDY, RUN, ANNOT, INTERP = (
         "run",
         "annotation",
         "interpretation",
+        "experiment",
     )
 )
 
@@ -51,6 +55,8 @@ wildcard_constraints:
     genome=names_of(GENOMES),
     dataset=names_of(DATASETS),
     study=names_of(STUDIES),
+    experiment=names_of(EXPERIMENTS),
+    test_set=names_of({t: 0 for e in STUDIES.values() for t in e["test_sets"]}),
     model=r"[A-Za-z0-9_]+",
     trial=r"\d+",
     layer=r"\d+",

@@ -1,4 +1,5 @@
-"""Snakemake adapter: evaluate one trained run on the test split (seqcnn.evaluate.evaluate_run)."""
+"""Snakemake adapter: evaluate one trained run on its test split, or on a test set of its study
+(seqcnn.evaluate.evaluate_run)."""
 
 from seqcnn.evaluate import evaluate_run
 from seqcnn.logs import run_step
@@ -10,6 +11,7 @@ run_step(
     sm.input.dataset,
     sm.output.metrics,
     predictions=sm.output.predictions,
+    test_set=sm.params.test_set,
     log_path=sm.log[0],
     outputs=sm.output,
 )

@@ -40,7 +40,7 @@ DATASET_INPUTS = {
 #: Dataset kinds whose data carry planted truth when their genome is a toy genome.
 TOY_ROOT = "resources/toy"
 #: Folders under results/ that are not studies.
-RESERVED_STUDY_NAMES = ("datasets", "logs")
+RESERVED_STUDY_NAMES = ("datasets", "experiments", "logs")
 #: What a name (of a study, dataset, genome, toy, task, experiment or track) may be: it becomes a path.
 NAME_RULE = (
     "expected letters, digits, '_', '-' and '.', starting with a letter, digit or '_' (names become "
@@ -223,6 +223,7 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> dict
     check_genomes(config)
     check_datasets(config)
     check_studies(config)
+    check_experiments(config)
     check_released_files(config)
     motifs = config["motifs"]
     if motifs["tomtom"] == "meme" and shutil.which(motifs["tomtom_binary"]) is None:
@@ -243,7 +244,13 @@ def check_names(config: dict[str, Any]) -> None:
                 f"config key studies.{name}: {name!r} would write into results/{name}/, which the pipeline "
                 f"uses; choose another name (not {', '.join(RESERVED_STUDY_NAMES)})"
             )
-    for section in ("toys", "genomes", "datasets", "studies"):
+    both = sorted(set(config["studies"]) & set(config["experiments"]))
+    if both:
+        raise InputError(
+            f"config key experiments.{both[0]}: {both[0]!r} is also a study; `run` names either, so "
+            "expected a name no study has"
+        )
+    for section in ("toys", "genomes", "datasets", "studies", "experiments"):
         seen: dict[str, str] = {}
         for name in config[section]:
             other = seen.setdefault(name.lower(), name)
@@ -357,7 +364,7 @@ def check_released_files(config: Mapping[str, Any]) -> None:
     none); the message names the first missing file and where to get it."""
     from .released import RELEASED_KINDS, missing_file_message
 
-    for study in config["run"]:
+    for study in run_studies(config):
         name = config["studies"][study]["dataset"]
         entry = config["datasets"][name]
         if entry["kind"] not in RELEASED_KINDS:
@@ -454,15 +461,31 @@ def _unknown_model(key: str, name: str) -> InputError:
     return InputError(f"config key {key}: unknown model {name!r}; expected one of: {', '.join(MODELS)}")
 
 
+def run_studies(config: Mapping[str, Any]) -> list[str]:
+    """The studies a run builds: those ``run`` names and those its experiments compare, in that order."""
+    names: list[str] = []
+    for name in config["run"]:
+        if name in config["studies"]:
+            names.append(name)
+        else:
+            names += config["experiments"][name]["studies"]
+    return list(dict.fromkeys(names))
+
+
+def run_experiments(config: Mapping[str, Any]) -> list[str]:
+    """The experiments ``run`` names."""
+    return [name for name in config["run"] if name in config["experiments"]]
+
+
 def check_studies(config: dict[str, Any]) -> None:
-    """Studies name a dataset, known models that can read it, known options and layers; ``run`` names
-    studies."""
+    """Studies name a dataset, known models that can read it, known options and layers, and test sets it
+    can score them on; ``run`` names studies or experiments."""
     studies, datasets = config["studies"], config["datasets"]
     for i, name in enumerate(config["run"]):
-        if name not in studies:
+        if name not in studies and name not in config["experiments"]:
             raise InputError(
-                f"config key run[{i}]: unknown study {name!r}; expected one of: "
-                f"{', '.join(studies) or '(none)'}"
+                f"config key run[{i}]: unknown study or experiment {name!r}; expected one of: "
+                f"{', '.join([*studies, *config['experiments']]) or '(none)'}"
             )
     for study, entry in studies.items():
         key = f"studies.{study}"
@@ -523,6 +546,7 @@ def check_studies(config: dict[str, Any]) -> None:
                 "per model with all its layers"
             )
         check_input_lengths(config, study)
+        check_test_sets(config, study)
         check_attributions(config, study)
         check_gradcam(config, study)
         if entry["logo_trial"] >= entry["trials"]:
@@ -618,6 +642,73 @@ def check_input_lengths(config: Mapping[str, Any], study: str) -> None:
             f"config key {key}: model {name!r} of study {study!r} cannot take {what} ({problem}); expected "
             "a longer crop or window, or model_options that fit"
         )
+
+
+def check_test_sets(config: Mapping[str, Any], study: str) -> None:
+    """A study's test sets are datasets of the same task kind whose windows and tracks its models read:
+    the same window length as its dataset (or at least its crop) and as many tracks of as many bins."""
+    entry, datasets = config["studies"][study], config["datasets"]
+    own = entry["dataset"]
+    for name, dataset in entry["test_sets"].items():
+        key = f"studies.{study}.test_sets.{name}"
+        if name == "test":
+            raise InputError(
+                f"config key {key}: 'test' names the study's own test split; expected another name"
+            )
+        if dataset not in datasets:
+            raise InputError(
+                f"config key {key}: unknown dataset {dataset!r}; expected one of: {', '.join(datasets)}"
+            )
+        regression = [datasets[d]["kind"] in REGRESSION_KINDS for d in (own, dataset)]
+        if regression[0] != regression[1]:
+            kinds = ["regression" if r else "binary" for r in regression]
+            raise InputError(
+                f"config key {key}: dataset {dataset!r} has {kinds[1]} targets, study {study!r}'s "
+                f"dataset {own!r} {kinds[0]}; expected a dataset of the same kind"
+            )
+        length, want = dataset_length(config, dataset), dataset_length(config, own)
+        crop = entry["crop"]
+        if (crop is None and length != want) or (crop is not None and length < crop):
+            expected = f"at least the study's crop, {crop} bp" if crop else f"{want} bp, as {own!r}"
+            raise InputError(
+                f"config key {key}: dataset {dataset!r} has {length}-bp windows; expected {expected}"
+            )
+        held = DATASET_INPUTS[datasets[dataset]["kind"]]
+        reads = {x for m in study_models(entry) for x in MODELS[m].inputs}
+        if "tracks" in reads:
+            tracks, want_tracks = dataset_tracks(config, dataset), dataset_tracks(config, own)
+            if "tracks" not in held or tracks != want_tracks:
+                raise InputError(
+                    f"config key {key}: dataset {dataset!r} has {tracks[0]} signal track(s); study "
+                    f"{study!r}'s models read {want_tracks[0]} at the resolution of {own!r}; expected a "
+                    "dataset with the same tracks (e.g. another cell type's)"
+                )
+
+
+def check_experiments(config: Mapping[str, Any]) -> None:
+    """An experiment names studies, models of every one of them and test sets every one of them has."""
+    studies = config["studies"]
+    for name, entry in config["experiments"].items():
+        key = f"experiments.{name}"
+        for i, study in enumerate(entry["studies"]):
+            if study not in studies:
+                raise InputError(
+                    f"config key {key}.studies[{i}]: unknown study {study!r}; expected one of: "
+                    f"{', '.join(studies) or '(none)'}"
+                )
+            for j, model in enumerate(entry["models"] or []):
+                if model not in studies[study]["models"]:
+                    raise InputError(
+                        f"config key {key}.models[{j}]: {model!r} is not a model of study {study!r} "
+                        f"({', '.join(studies[study]['models'])})"
+                    )
+            for j, test_set in enumerate(entry["test_sets"]):
+                if test_set != "test" and test_set not in studies[study]["test_sets"]:
+                    raise InputError(
+                        f"config key {key}.test_sets[{j}]: study {study!r} has no test set {test_set!r}; "
+                        f"expected test or one of its test_sets: "
+                        f"{', '.join(studies[study]['test_sets']) or '(none)'}"
+                    )
 
 
 def known_tasks(config: Mapping[str, Any], study: str) -> list[str] | None:

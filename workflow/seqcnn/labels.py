@@ -368,26 +368,30 @@ def _free_windows(
     exclude: Blacklist,
     max_n_fraction: float,
     rng: np.random.Generator,
+    stride: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Non-overlapping genomic windows packed into the gaps between ``exclude`` regions, with their GC.
+    """Genomic windows packed into the gaps between ``exclude`` regions, with their GC.
 
-    Each gap holds as many windows as fit, back to back, from a random offset inside the gap's slack, so
-    that dense peak sets still leave candidates. Windows with more than ``max_n_fraction`` N are left out.
+    Each gap holds windows ``stride`` bp apart (default: the window, so that none overlap) from a random
+    offset inside the gap's slack, so that dense peak sets still leave candidates. Windows with more than
+    ``max_n_fraction`` N are left out.
     """
+    step = window if stride is None else int(stride)
     out_c, out_s, out_gc = [], [], []
     for chrom in chroms:
         seq = codes[chrom]
         occ_s, occ_e = exclude.regions.get(chrom, (np.array([], np.int64), np.array([], np.int64)))
         gap_s = np.concatenate([[0], occ_e])
         gap_e = np.concatenate([occ_s, [seq.size]])
-        n_fit = np.maximum(gap_e - gap_s, 0) // window
+        room = np.maximum(gap_e - gap_s - window, -1)
+        n_fit = np.where(room >= 0, room // step + 1, 0)
         if n_fit.sum() == 0:
             continue
-        slack = gap_e - gap_s - n_fit * window
+        slack = np.where(room >= 0, room - (n_fit - 1) * step, 0)
         offset = gap_s + (rng.random(gap_s.size) * (slack + 1)).astype(np.int64)
         first = np.repeat(offset, n_fit)
         k = np.arange(int(n_fit.sum())) - np.repeat(np.cumsum(n_fit) - n_fit, n_fit)
-        starts = first + k * window
+        starts = first + k * step
         X = seq[starts[:, None] + np.arange(window)]
         ok = (X == N_CODE).mean(axis=1) <= max_n_fraction
         out_c.append(np.full(int(ok.sum()), chrom, dtype=object))
@@ -483,6 +487,8 @@ def build_peak_dataset(
     max_n_fraction: float = 0.1,
     negatives: str = "gc_matched",
     neg_ratio: float = 1.0,
+    test_neg_ratio: float | None = None,
+    negative_stride: int | None = None,
     gc_bin: float = 0.02,
     splits: Mapping[str, Iterable[str]] | None = None,
     blacklist: str | os.PathLike | None = None,
@@ -520,6 +526,12 @@ def build_peak_dataset(
         ``"shuffled"``: dinucleotide shuffles of the split's positives; ``"none"``: no explicit negatives.
     neg_ratio
         Negatives per positive window, per split.
+    test_neg_ratio
+        Negatives per positive window in the test split (None: ``neg_ratio``), e.g. genomic background at
+        a realistic 50 or 100 to 1 for scoring, where training keeps a balanced set.
+    negative_stride
+        Spacing of candidate genomic negatives in bp (None: the window, so that no two overlap); a shorter
+        stride lets them overlap, for a ratio the held-out chromosomes cannot hold otherwise.
     gc_bin
         GC bin width for ``gc_matched``.
     splits
@@ -560,6 +572,18 @@ def build_peak_dataset(
         negatives in NEGATIVE_STRATEGIES, "negatives", f"one of {', '.join(NEGATIVE_STRATEGIES)}", negatives
     )
     _check(isinstance(neg_ratio, (int, float)) and neg_ratio >= 0, "neg_ratio", "a number >= 0", neg_ratio)
+    _check(
+        test_neg_ratio is None or (isinstance(test_neg_ratio, (int, float)) and test_neg_ratio >= 0),
+        "test_neg_ratio",
+        "a number >= 0 or null",
+        test_neg_ratio,
+    )
+    _check(
+        negative_stride is None or (isinstance(negative_stride, (int, np.integer)) and negative_stride >= 1),
+        "negative_stride",
+        "an integer >= 1 or null",
+        negative_stride,
+    )
     _check(0 < gc_bin <= 1, "gc_bin", "a fraction in (0, 1]", gc_bin)
 
     sheet = select_experiments(read_sample_sheet(samples_tsv), experiments, samples_tsv)
@@ -627,14 +651,17 @@ def build_peak_dataset(
     for split, seq_seed in zip(split_names, seeds, strict=True):
         rng = np.random.default_rng(seq_seed)
         rows = np.flatnonzero(pos_split == split)
-        n_neg = int(round(neg_ratio * rows.size)) if negatives != "none" else 0
+        ratio = test_neg_ratio if split == "test" and test_neg_ratio is not None else neg_ratio
+        n_neg = int(round(ratio * rows.size)) if negatives != "none" else 0
         neg_c = np.array([], dtype=object)
         neg_s = np.array([], dtype=np.int64)
         names: list[str] = []
         X_neg = np.empty((0, window), dtype=np.uint8)
         if n_neg and negatives in ("gc_matched", "random"):
             split_chroms = [c for c, s in split_of.items() if s == split]
-            cand_c, cand_s, cand_gc = _free_windows(codes, split_chroms, window, exclude, max_n_fraction, rng)
+            cand_c, cand_s, cand_gc = _free_windows(
+                codes, split_chroms, window, exclude, max_n_fraction, rng, stride=negative_stride
+            )
             if negatives == "gc_matched":
                 pick = sample_gc_matched(gc_pos[rows], cand_gc, n_neg, rng, bin_width=gc_bin)
             else:
@@ -699,6 +726,8 @@ def build_peak_dataset(
         "max_n_fraction": float(max_n_fraction),
         "strategy": negatives,
         "neg_ratio": float(neg_ratio),
+        "test_neg_ratio": None if test_neg_ratio is None else float(test_neg_ratio),
+        "negative_stride": negative_stride,
         "seed": int(seed),
         "split_chroms": {
             s: sorted((c for c, v in split_of.items() if v == s), key=natural_key) for s in parts

@@ -19,6 +19,8 @@ from .config import (
     cooperativity_models,
     dataset_genome,
     gradcam_models,
+    run_experiments,
+    run_studies,
     toy_of_path,
 )
 from .errors import InputError
@@ -34,6 +36,7 @@ PATHS = {
     "run": "results/{study}/runs/{model}/trial{trial}",
     "annotation": "results/{study}/motifs/{model}/trial{trial}/layer{layer}",
     "interpretation": "results/{study}/interpret/{model}/trial{trial}",
+    "experiment": "results/experiments/{experiment}",
 }
 #: What the toy genome rule declares; a toy's other files (peaks/, tracks/, truth/) come with truth.json.
 TOY_OUTPUTS = ("genome.fa", "samples.tsv", "tracks.tsv", "blacklist.bed", "truth.json")
@@ -209,6 +212,8 @@ def study_targets(config: Config, study: str) -> list[str]:
             targets.append(f"{out}/figures/relevant_match_vs_pool.png")
     if entry["published"] == "koo_eddy_table1" and entry["deeper_layers"]:
         targets.append(f"{out}/layers.tsv")
+    if entry["test_sets"]:
+        targets.append(f"{out}/test_sets.tsv")
     return targets + interpretation_targets(config, study)
 
 
@@ -273,13 +278,62 @@ PUBLISHED_TABLES = {"koo_eddy_table1": "table1", "koo_eddy_table2": "table2", "d
 
 
 def run_datasets(config: Config) -> list[str]:
-    """Every dataset the run's studies train on, then the peak datasets those are built from."""
-    names = [config["studies"][s]["dataset"] for s in config["run"]]
+    """Every dataset the run's studies train on, then those they are scored on (``test_sets``), then the
+    peak datasets multimodal ones are built from."""
+    studies = [config["studies"][s] for s in run_studies(config)]
+    names = [entry["dataset"] for entry in studies]
+    names += [d for entry in studies for d in entry["test_sets"].values()]
     names += [config["datasets"][n]["peaks"] for n in names if config["datasets"][n]["kind"] == "multimodal"]
     return list(dict.fromkeys(names))
 
 
+def scored_runs(
+    config: Config, study: str, test_sets: list[str], models: list[str] | None = None
+) -> list[dict[str, str]]:
+    """The scores of a study's runs (of ``models``, null = all) on each test set (``test``: the study's own
+    test split): per run and test set, ``study``, ``test_set``, ``metrics`` and ``predictions`` paths."""
+    entry = config["studies"][study]
+    chosen = [m for m in entry["models"] if models is None or m in models]
+    rows = []
+    for test_set in test_sets:
+        sub = "" if test_set == "test" else f"test_sets/{test_set}/"
+        for m in chosen:
+            for t in range(entry["trials"]):
+                run = PATHS["run"].format(study=study, model=m, trial=t)
+                rows.append(
+                    {
+                        "study": study,
+                        "test_set": test_set,
+                        "metrics": f"{run}/{sub}test_metrics.tsv",
+                        "predictions": f"{run}/{sub}test_predictions.npy",
+                    }
+                )
+    return rows
+
+
+def study_scores(config: Config, study: str) -> list[dict[str, str]]:
+    """Every run of a study on its own test split and each of its test sets."""
+    return scored_runs(config, study, ["test", *config["studies"][study]["test_sets"]])
+
+
+def experiment_scores(config: Config, experiment: str) -> list[dict[str, str]]:
+    """Every run an experiment compares, on each of its test sets, study by study."""
+    entry = config["experiments"][experiment]
+    return [
+        row
+        for study in entry["studies"]
+        for row in scored_runs(config, study, entry["test_sets"], entry["models"])
+    ]
+
+
+def experiment_targets(config: Config, experiment: str) -> list[str]:
+    """What an experiment writes: its table (every trial), the summary beside chance, and the figure."""
+    out = f"results/experiments/{experiment}"
+    return [f"{out}/metrics.tsv", f"{out}/summary.md", f"{out}/figures/metrics.png"]
+
+
 def all_targets(config: Config) -> list[str]:
-    """What ``rule all`` builds: every target of the studies in ``run`` and the datasets table."""
-    targets = [t for study in config["run"] for t in study_targets(config, study)]
+    """What ``rule all`` builds: every target of the run's studies and experiments, and the datasets table."""
+    targets = [t for study in run_studies(config) for t in study_targets(config, study)]
+    targets += [t for e in run_experiments(config) for t in experiment_targets(config, e)]
     return list(dict.fromkeys([*targets, "results/datasets/datasets.tsv"]))

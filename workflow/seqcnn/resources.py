@@ -62,7 +62,7 @@ TIME_MARGIN = 2.0
 #: Sequences per batch of the first-layer activation passes of filter annotation (seqcnn.motifs).
 ANNOTATION_BATCH = 500
 #: Rules sized here; any other rule keeps what its ``resources:`` block says.
-RULES = ("train_model", "train_trials", "evaluate_model", "match_filters_to_jaspar")
+RULES = ("train_model", "train_trials", "evaluate_model", "evaluate_test_set", "match_filters_to_jaspar")
 
 Config = Mapping[str, Any]
 
@@ -163,10 +163,12 @@ def model_size(model_name: str, spec: Mapping[str, Any]) -> ModelSize:
     return _model_size(model_name, json.dumps(spec, sort_keys=True))
 
 
-def _run(config: Config, wildcards: Any) -> tuple[dict[str, Any], DataSize, ModelSize]:
+def _run(
+    config: Config, wildcards: Any, data_root: str | None = None
+) -> tuple[dict[str, Any], DataSize, ModelSize]:
     study, model = wildcards.study, wildcards.model
     root = dataset_dir(config["studies"][study]["dataset"])
-    data = data_size(root)
+    data = data_size(data_root or root)
     settings = run_settings(config, study, model)
     spec = resolve_run(model, root, settings["tasks"], settings["crop"], settings["model_options"])
     defaults = TrainSettings()
@@ -193,7 +195,10 @@ def estimate(config: Config, rule: str, wildcards: Any, attempt: int = 1) -> dic
     FileNotFoundError
         For the job's dataset directory, while it is not built yet.
     """
-    settings, data, size = _run(config, wildcards)
+    scored = None
+    if rule == "evaluate_test_set":  # the model of the study's dataset, the data of the test set
+        scored = dataset_dir(config["studies"][wildcards.study]["test_sets"][wildcards.test_set])
+    settings, data, size = _run(config, wildcards, scored)
     params = size.parameters * 4
     if rule in ("train_model", "train_trials"):
         # A stacked job holds and computes every trial of the model at once.
@@ -206,7 +211,7 @@ def estimate(config: Config, rule: str, wildcards: Any, attempt: int = 1) -> dic
         nbytes = data.nbytes["train"] + data.nbytes["valid"] + trials * per_trial
         per_epoch = (TRAIN_PASSES * data.n["train"] + data.n["valid"]) * size.macs
         seconds = trials * settings["max_epochs"] * per_epoch / MACS_PER_SECOND
-    elif rule == "evaluate_model":
+    elif rule in ("evaluate_model", "evaluate_test_set"):
         batch = EVAL_BYTES_PER_ACTIVATION * settings["eval_batch_size"]
         nbytes = data.nbytes["test"] + params + batch * size.activations
         seconds = data.n["test"] * size.macs / MACS_PER_SECOND

@@ -61,6 +61,17 @@ def test_stacked_trials_train_in_one_job_per_model(tmp_path):
     assert "results/koo_eddy_quick/runs/cnn_25/trial2/model.pt" in out.stdout
 
 
+def toy_studies() -> list[str]:
+    """The studies config/toy.yaml runs: those its `run` names and those its experiments compare."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    named = yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]
+    run = [s for s in named if s in config["studies"]]
+    run += [s for e in named if e in config["experiments"] for s in config["experiments"][e]["studies"]]
+    return list(dict.fromkeys(run))
+
+
 def test_toy_dry_run_annotates_every_sequence_model_of_every_study(tmp_path):
     import yaml
 
@@ -71,13 +82,8 @@ def test_toy_dry_run_annotates_every_sequence_model_of_every_study(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-3000:]
     counts = job_counts(out.stdout)
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    studies = config["studies"]
-    # The run's studies: those it names and those its experiments compare.
-    named = yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]
-    run = [s for s in named if s in studies]
-    run += [s for e in named if e in config["experiments"] for s in config["experiments"][e]["studies"]]
-    run = list(dict.fromkeys(run))
+    studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["studies"]
+    run = toy_studies()
     assert len(run) == 9
     expected = {
         (s, m) for s in run for m in studies[s]["models"] if MODELS[m].inputs == ("sequence",)
@@ -232,7 +238,7 @@ def test_toy_workflow_builds_every_dataset(toy_run):
     table = pd.read_csv(toy_run / "results/datasets/datasets.tsv", sep="\t").set_index("dataset")
     names = ["toy_peaks", "toy_ctcf_101", "toy_peaks_1000", "toy_fly_starr", "toy_decode", "toy_multimodal"]
     # The experiments' datasets: CTCF with genomic negatives, test sets at 10-100 to 1, FOXA1 in cell B.
-    names += ["toy_ctcf_gc", "toy_ctcf_random", "toy_ctcf_bg50", "toy_multimodal_cellB", "toy_ctcf_bg10"]
+    names += ["toy_ctcf_gc", "toy_ctcf_random", "toy_multimodal_cellB", "toy_ctcf_bg50", "toy_ctcf_bg10"]
     names += ["toy_ctcf_bg100", "toy_peaks_foxa1"]
     assert list(table.index) == names
     assert table.loc["toy_peaks", "seq_len"] == 600 and table.loc["toy_peaks_1000", "seq_len"] == 1000
@@ -293,7 +299,7 @@ def test_toy_zoo_studies_meet_their_targets(toy_run):
 
     studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["studies"]
     value = {}
-    for study in yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]:
+    for study in toy_studies():
         entry = studies[study]
         table = pd.read_csv(toy_run / f"results/{study}/metrics.tsv", sep="\t")
         assert list(table.columns) == ["model", "task", "metric", "value", "split"]
@@ -371,12 +377,13 @@ def test_toy_filters_are_annotated_for_every_study(toy_run):
 
     studies = yaml.safe_load((ROOT / "config/config.yaml").read_text())["studies"]
     tables = {}
-    for study in yaml.safe_load((ROOT / "config/toy.yaml").read_text())["run"]:
+    for study in toy_studies():
         annotated = [m for m in studies[study]["models"] if 0 in MODELS[m].annotatable_layers]
         tables[study] = table = pd.read_csv(
             toy_run / f"results/{study}/filters.tsv", sep="\t", keep_default_na=False
         )
-        assert list(table["model"]) == annotated
+        assert list(dict.fromkeys(table["model"])) == annotated
+        assert len(table) == len(annotated) * studies[study].get("trials", 1)
         assert (table["planted_match"].astype(float) <= table["jaspar_match"].astype(float) + 1e-9).all()
         for m in annotated:
             assert (toy_run / f"results/{study}/figures/logos/{m}.png").read_bytes()[:4] == b"\x89PNG"

@@ -171,6 +171,12 @@ def test_fill_defaults_keeps_given_values_and_fills_nested_entries():
         (("experiments", "imbalance", "test_sets"), ["background_1to1", "background_1to5"],
          r"experiments.imbalance.test_sets\[1\]: study 'ctcf_gc_matched' has no test set 'background_1to5'; "
          r"expected test or one of its test_sets: background_1to50, "),
+        (("experiments", "negatives", "test_sets"), ["test"],
+         r"experiments.negatives.test_sets\[0\]: 'test' is dataset toy_ctcf_101, toy_ctcf_gc, "
+         r"toy_ctcf_random in its studies; expected one dataset"),
+        (("datasets", "toy_ctcf_bg50", "splits"), {"valid": ["chr3"], "test": ["chr1"]},
+         r"studies.ctcf_shuffled.test_sets.background_1to50: dataset 'toy_ctcf_bg50' tests on chr1, "
+         r"which study 'ctcf_shuffled''s dataset 'toy_ctcf_101' trains or validates on"),
         (("experiments", "basset"), {"studies": ["basset"], "test_sets": ["test"]},
          r"config key experiments.basset: 'basset' is also a study"),
         (("datasets", "toy_ctcf_bg50", "test_neg_ratio"), -1,

@@ -169,3 +169,15 @@ def test_chance_levels():
     assert chance_level("average_precision", 0.2) == 0.2
     # A random ranking reaches 90% precision only where 90% of the set is positive.
     assert chance_level("recall_at_10fdr", 0.5) == 0.0 and chance_level("recall_at_10fdr", 0.95) == 1.0
+
+
+def test_a_multi_task_chance_level_is_the_mean_of_its_tasks():
+    rows = [
+        {"study": "s", "test_set": "t", "model": "m", "trial": 0, "class": c, "n": 100, "n_pos": k,
+         "prevalence": p, "auroc": 0.9, "average_precision": 0.8, "recall_at_10fdr": 0.5}
+        for c, k, p in (("a", 95, 0.95), ("b", 5, 0.05), ("__macro__", 100, 0.5))
+    ]  # fmt: skip
+    row = summarize_scores(pd.DataFrame(rows)).iloc[0]
+    assert row["recall_at_10fdr_chance"] == pytest.approx(0.5)  # task a passes 90% precision at random
+    assert row["average_precision_chance"] == pytest.approx(0.5)
+    assert row["n_pos"] == 100 and row["neg_per_pos"] == pytest.approx(1.0)  # labels over both tasks

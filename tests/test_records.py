@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -38,6 +39,11 @@ def test_collect_keeps_finished_trials_only_and_table1_averages_them_beside_the_
     _trial(study, "cnn_4", 0, 0.97, 0.10, annotated=False)  # evaluated, filters not yet annotated
     _trial(study, "cnn_1_3", 0, 0.90, 0.0, layers=(0, 1, 2))
     assert finished_trials(study) == [("cnn_1_3", 0), ("cnn_25", 0), ("cnn_25", 1)]
+    # A trial being retrained (its model newer than its metrics) is not finished.
+    weights = study / "runs/cnn_25/trial1/model.pt"
+    os.utime(weights, (weights.stat().st_atime, weights.stat().st_mtime + 60))
+    assert ("cnn_25", 1) not in finished_trials(study)
+    os.utime(weights, (weights.stat().st_atime, weights.stat().st_mtime - 120))
     collect(study, records)
     assert not (records / "runs/cnn_4").exists() and not list(records.rglob("model.pt"))
     assert (records / "runs/cnn_25/trial1/settings.json").is_file()
@@ -54,6 +60,8 @@ def test_collect_keeps_finished_trials_only_and_table1_averages_them_beside_the_
     cnn25 = next(line for line in md.splitlines() if line.startswith("| cnn_25 |"))
     assert "| 3 | 0.970 ± 0.008 |" in cnn25 and "0.850 ± 0.041" in cnn25
     layers = pd.read_csv(records / "layers.tsv", sep="\t").set_index(["model", "layer"])
+    # The deeper-layer table as the study configures it: CNN-1-3's three layers (1-based there).
+    assert list(layers.index) == [("cnn_1_3", 1), ("cnn_1_3", 2), ("cnn_1_3", 3)]
     assert layers.loc[("cnn_1_3", 3), "n_trials"] == 1
     assert (tmp_path / "pool.png").read_bytes()[:4] == b"\x89PNG"
 

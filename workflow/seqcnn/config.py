@@ -365,14 +365,14 @@ def check_released_files(config: Mapping[str, Any]) -> None:
     from .released import RELEASED_KINDS, missing_file_message
 
     for study in run_studies(config):
-        name = config["studies"][study]["dataset"]
-        entry = config["datasets"][name]
-        if entry["kind"] not in RELEASED_KINDS:
-            continue
-        missing = missing_file_message(entry)
-        if missing:
-            key = "dir" if "dir" in entry else "path"
-            raise InputError(f"config key datasets.{name}.{key}: {missing} (study {study!r} is in run)")
+        for name in (config["studies"][study]["dataset"], *config["studies"][study]["test_sets"].values()):
+            entry = config["datasets"][name]
+            if entry["kind"] not in RELEASED_KINDS:
+                continue
+            missing = missing_file_message(entry)
+            if missing:
+                key = "dir" if "dir" in entry else "path"
+                raise InputError(f"config key datasets.{name}.{key}: {missing} (study {study!r} is in run)")
 
 
 def dataset_genome(config: Mapping[str, Any], dataset: str) -> str | None:
@@ -673,6 +673,13 @@ def check_test_sets(config: Mapping[str, Any], study: str) -> None:
             raise InputError(
                 f"config key {key}: dataset {dataset!r} has {length}-bp windows; expected {expected}"
             )
+        leaked = _leaked_chromosomes(config, own, dataset)
+        if leaked:
+            raise InputError(
+                f"config key {key}: dataset {dataset!r} tests on {', '.join(leaked)}, which study "
+                f"{study!r}'s dataset {own!r} trains or validates on; expected a test set whose test "
+                "chromosomes the study holds out too (the same `splits`)"
+            )
         held = DATASET_INPUTS[datasets[dataset]["kind"]]
         reads = {x for m in study_models(entry) for x in MODELS[m].inputs}
         if "tracks" in reads:
@@ -685,8 +692,28 @@ def check_test_sets(config: Mapping[str, Any], study: str) -> None:
                 )
 
 
+def _split_chromosomes(config: Mapping[str, Any], dataset: str) -> tuple[str, dict[str, list[str]]] | None:
+    """The genome and held-out chromosomes of a dataset built from a genome (None: synthetic, released)."""
+    entry = config["datasets"][dataset]
+    if entry["kind"] == "multimodal":
+        return _split_chromosomes(config, entry["peaks"])
+    genome = dataset_genome(config, dataset)
+    if genome is None or "splits" not in entry:
+        return None
+    return genome, entry["splits"]
+
+
+def _leaked_chromosomes(config: Mapping[str, Any], own: str, test_set: str) -> list[str]:
+    """Test chromosomes of ``test_set`` that the study's dataset ``own`` trains or validates on."""
+    a, b = _split_chromosomes(config, own), _split_chromosomes(config, test_set)
+    if a is None or b is None or a[0] != b[0]:
+        return []
+    return sorted(set(b[1]["test"]) - set(a[1]["test"]))
+
+
 def check_experiments(config: Mapping[str, Any]) -> None:
-    """An experiment names studies, models of every one of them and test sets every one of them has."""
+    """An experiment names studies, models of every one of them and test sets every one of them has,
+    each name meaning one dataset in all of them (its chance level and ratio are the test set's)."""
     studies = config["studies"]
     for name, entry in config["experiments"].items():
         key = f"experiments.{name}"
@@ -709,6 +736,17 @@ def check_experiments(config: Mapping[str, Any]) -> None:
                         f"expected test or one of its test_sets: "
                         f"{', '.join(studies[study]['test_sets']) or '(none)'}"
                     )
+        for j, test_set in enumerate(entry["test_sets"]):
+            scored = {
+                studies[s]["dataset"] if test_set == "test" else studies[s]["test_sets"][test_set]
+                for s in entry["studies"]
+            }
+            if len(scored) > 1:
+                names = ", ".join(sorted(scored))
+                raise InputError(
+                    f"config key {key}.test_sets[{j}]: {test_set!r} is dataset {names} in its studies; "
+                    "expected one dataset, so that the studies are scored on the same sequences"
+                )
 
 
 def known_tasks(config: Mapping[str, Any], study: str) -> list[str] | None:

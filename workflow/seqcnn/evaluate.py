@@ -100,8 +100,9 @@ def match_test_set(
 
     The dataset must hold what the model reads (the sequence length it was trained on, or longer when it
     crops; as many tracks of as many bins) and targets of the same kind. Its classes are matched by name
-    to the run's; where the names differ (FOXA1 in cell A against FOXA1 in cell B), a dataset with as
-    many classes as the model has outputs is matched in order.
+    to the run's; where every name differs (FOXA1 in cell A against FOXA1 in cell B), a dataset with as
+    many classes as the model has outputs is matched in order (a partial match is refused: it would pair
+    outputs with the wrong classes).
 
     Returns
     -------
@@ -141,9 +142,9 @@ def match_test_set(
     if all(c in classes for c in wanted):
         index = [classes.index(c) for c in wanted]
         return (None if index == list(range(len(classes))) else index), wanted
-    if len(classes) == len(wanted):
+    if len(classes) == len(wanted) and not set(classes) & set(wanted):
         return None, classes
     raise InputError(
-        f"{where}: classes {classes}; the model predicts {wanted} (expected those names, or as many "
-        "classes, matched in order)"
+        f"{where}: classes {classes}; the model predicts {wanted} (expected all of those names, or as "
+        "many classes sharing none of them, matched in order)"
     )

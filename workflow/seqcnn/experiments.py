@@ -105,7 +105,9 @@ def experiment_metrics(scores: pd.DataFrame) -> tuple[str, ...]:
 
 def summarize_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Mean and population std over trials of the ``__macro__`` rows, per study, model and test set, with
-    the test set's positives, negatives per positive and the chance level of each metric.
+    the test set's positive labels, negative labels per positive and each metric's chance level (for
+    several tasks, the mean of the tasks' chance levels, over the tasks with positives, as the macro mean
+    of the metric is).
 
     The series keep the order they first appear in (the config's), the test sets theirs.
     """
@@ -115,23 +117,26 @@ def summarize_scores(scores: pd.DataFrame) -> pd.DataFrame:
     for (study, model, test_set), group in macro.groupby(["study", "model", "test_set"], sort=False):
         row = {"study": study, "model": model, "test_set": test_set, "trials": int(group["trial"].nunique())}
         row["n"] = int(group["n"].iat[0])
+        prevalences: list[float] = []
         if "n_pos" in group.columns:
-            per_class = scores[
+            tasks = scores[
                 (scores["study"] == study)
                 & (scores["test_set"] == test_set)
                 & (scores["model"] == model)
                 & (scores["class"] != MACRO)
+                & (scores["trial"] == group["trial"].iat[0])
             ]
-            n_pos = int(per_class.groupby("trial")["n_pos"].sum().iat[0]) if len(per_class) else 0
-            prevalence = float(group["prevalence"].iat[0])
-            row.update(n_pos=n_pos, prevalence=prevalence)
-            tasks = max(per_class["class"].nunique(), 1)
-            row["neg_per_pos"] = (row["n"] * tasks - n_pos) / n_pos if n_pos else float("nan")
+            n_pos = int(tasks["n_pos"].sum())
+            row.update(n_pos=n_pos, prevalence=float(group["prevalence"].iat[0]))
+            row["neg_per_pos"] = (row["n"] * len(tasks) - n_pos) / n_pos if n_pos else float("nan")
+            prevalences = [float(p) for p in tasks.loc[tasks["n_pos"] > 0, "prevalence"]]
         for metric in metrics:
             values = group[metric].to_numpy(dtype=np.float64)
-            row[metric] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
-            row[f"{metric}_std"] = float(np.nanstd(values)) if np.isfinite(values).any() else float("nan")
-            row[f"{metric}_chance"] = chance_level(metric, row.get("prevalence", 0.0))
+            finite = np.isfinite(values).any()
+            row[metric] = float(np.nanmean(values)) if finite else float("nan")
+            row[f"{metric}_std"] = float(np.nanstd(values)) if finite else float("nan")
+            chances = [chance_level(metric, p) for p in prevalences] or [chance_level(metric, 0.0)]
+            row[f"{metric}_chance"] = float(np.mean(chances))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -149,6 +154,7 @@ def summary_markdown(summary: pd.DataFrame, title: str = "") -> str:
     metrics = [m for m in (*BINARY_METRICS, *REGRESSION_METRICS) if m in summary.columns]
     binary = "n_pos" in summary.columns
     head = ["series", "test set", *(["positives", "negatives per positive"] if binary else ["n"]), "trials"]
+    # (positive and negative labels, summed over tasks: windows, for a single task)
     head += [LABELS[m] for m in metrics]
     lines = [f"# {title}", ""] if title else []
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -33,20 +33,25 @@ RUN_FILES = ("settings.json", "metrics.tsv", "test_metrics.tsv")
 
 
 def finished_trials(study_dir: str | os.PathLike) -> list[tuple[str, int]]:
-    """``(model, trial)`` of every trial of a study directory with test metrics and a first-layer
-    annotation, sorted."""
+    """``(model, trial)`` of every trial of a study directory whose test metrics and first-layer
+    annotation are there and no older than its model (a trial being retrained is not finished), sorted."""
     root = Path(study_dir)
     found = []
     for metrics in sorted(root.glob("runs/*/trial*/test_metrics.tsv")):
         model, trial = metrics.parts[-3], int(metrics.parts[-2].removeprefix("trial"))
-        if (root / "motifs" / model / f"trial{trial}" / "layer0" / "stats.json").is_file():
+        stats = root / "motifs" / model / f"trial{trial}" / "layer0" / "stats.json"
+        weights = metrics.parent / "model.pt"
+        if not stats.is_file():
+            continue
+        trained = weights.stat().st_mtime if weights.is_file() else 0.0
+        if min(metrics.stat().st_mtime, stats.stat().st_mtime) >= trained:
             found.append((model, trial))
     return found
 
 
 def collect(study_dir: str | os.PathLike, records_dir: str | os.PathLike) -> list[tuple[str, int]]:
     """Copy the record files of every finished trial of ``study_dir`` into ``records_dir`` (same layout;
-    a trial recorded before is replaced). Returns the trials copied."""
+    a trial recorded before is replaced as a whole). Returns the trials copied."""
     src, dest = Path(study_dir), Path(records_dir)
     trials = finished_trials(src)
     if not trials:
@@ -55,6 +60,9 @@ def collect(study_dir: str | os.PathLike, records_dir: str | os.PathLike) -> lis
         )
     for model, trial in trials:
         run = Path("runs") / model / f"trial{trial}"
+        for old in (dest / run, dest / "motifs" / model / f"trial{trial}"):
+            if old.is_dir():
+                shutil.rmtree(old)
         for name in RUN_FILES:
             if (src / run / name).is_file():
                 (dest / run).mkdir(parents=True, exist_ok=True)
@@ -89,12 +97,19 @@ def table1_from_records(
         raise InputError(f"{root}: no recorded trial (runs/<model>/trial<t>/test_metrics.tsv)")
     stem = "table1" if published == "koo_eddy_table1" else "table2"
     table = summarize_table1(metrics, stats, models, root / f"{stem}.tsv", out_md, published=published)
-    deeper_stats = sorted(root.glob("motifs/*/trial*/layer*/stats.json"))
-    if published == "koo_eddy_table1" and any(p.parent.name != "layer0" for p in deeper_stats):
-        deeper: dict[str, list[int]] = {}
-        for model, layer in LAYERS:
-            deeper.setdefault(model, []).append(layer)
-        summarize_layers(deeper_stats, deeper, root / "layers.tsv")
+    # Deeper layers, as the study's deeper_layers recorded them: a Table 1 model's layers past the first,
+    # every recorded layer of a model trained for the deeper-layer table only (CNN-1-3).
+    recorded = sorted(root.glob("motifs/*/trial*/layer*/stats.json"))
+    deeper: dict[str, set[int]] = {}
+    for path in recorded:
+        model, layer = path.parts[-4], int(path.parts[-2].removeprefix("layer"))
+        if layer > 0 or model not in models:
+            deeper.setdefault(model, set()).add(layer)
+    if published == "koo_eddy_table1" and deeper:
+        order = [m for m in dict.fromkeys(m for m, _ in LAYERS) if m in deeper]
+        order += sorted(set(deeper) - set(order))
+        layers = {m: sorted(deeper[m]) for m in order}
+        summarize_layers(recorded, layers, root / "layers.tsv")
     if out_png is not None:
         plot_pool_size(root / f"{stem}.tsv", out_png, published=published)
     return table

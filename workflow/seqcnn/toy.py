@@ -119,7 +119,8 @@ class ToySettings:
         Further cell types where the cell-type-specific TF is profiled too (experiment ``<TF>_<cell>``):
         bound, with a peak, exactly where its motif element is accessible in that cell type, so that a
         model trained in one cell type can be scored in another. Their peaks are drawn from a stream of
-        their own: adding them leaves every other file of the build unchanged.
+        their own: adding them leaves the sequence, the tracks and every other peak file unchanged (the
+        sample sheet gains their rows, truth.json their counts).
     starr_cell_type
         Cell type of the STARR-seq screens.
     starr_elements

@@ -351,7 +351,7 @@ def test_toy_experiments_show_the_seeds_lessons(toy_run):
     assert imb["auroc"].max() - imb["auroc"].min() < 0.02
     ap = imb["average_precision"].to_numpy()
     assert (np.diff(ap) < 0).all() and ap[0] - ap[-1] > 0.15
-    assert (imb["average_precision"] > 10 * imb["average_precision_chance"]).iloc[1:].all()
+    assert (imb["average_precision"] > 5 * imb["average_precision_chance"]).iloc[1:].all()
     assert imb["recall_at_10fdr"].iloc[0] > imb["recall_at_10fdr"].iloc[-1] + 0.2
     # FOXA1 in cell B, scored with cell B's accessibility by nets trained in cell A: the multimodal nets
     # beat sequence-only by far more than 0.2 auPR (measured 0.89 and 0.98 against 0.07).

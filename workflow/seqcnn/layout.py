@@ -333,7 +333,9 @@ def experiment_targets(config: Config, experiment: str) -> list[str]:
 
 
 def all_targets(config: Config) -> list[str]:
-    """What ``rule all`` builds: every target of the run's studies and experiments, and the datasets table."""
+    """What ``rule all`` builds: every target of the run's studies and experiments, and the datasets table
+    with a figure of every dataset it lists."""
     targets = [t for study in run_studies(config) for t in study_targets(config, study)]
     targets += [t for e in run_experiments(config) for t in experiment_targets(config, e)]
+    targets += [f"results/datasets/{d}/summary.png" for d in run_datasets(config)]
     return list(dict.fromkeys([*targets, "results/datasets/datasets.tsv"]))

@@ -80,6 +80,11 @@ def study_dataset(wc):
     return layout.dataset_dir(STUDIES[wc.study]["dataset"])
 
 
+def experiment_title(wc):
+    """An experiment's description, or its name: the title of its summary and figure."""
+    return EXPERIMENTS[wc.experiment]["description"] or wc.experiment
+
+
 def study_truth(wc):
     """Where the planted motifs of a study's dataset are known (seqcnn.layout.planted_truth)."""
     return layout.planted_truth(config, STUDIES[wc.study]["dataset"])

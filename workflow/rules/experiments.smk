@@ -47,7 +47,7 @@ rule summarize_experiment:
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        title=lambda wc: EXPERIMENTS[wc.experiment]["description"] or wc.experiment,
+        title=experiment_title,
     script:
         "../scripts/summarize_experiment.py"
 
@@ -67,6 +67,6 @@ rule plot_experiment:
     conda:
         "../../envs/seqcnn.yaml"
     params:
-        title=lambda wc: EXPERIMENTS[wc.experiment]["description"] or wc.experiment,
+        title=experiment_title,
     script:
         "../scripts/plot_experiment.py"

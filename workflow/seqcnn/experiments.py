@@ -25,9 +25,8 @@ import pandas as pd
 
 from .errors import InputError
 from .io import atomic_path, write_tsv
-from .metrics import REGRESSION_COLUMNS
+from .studies import MACRO
 
-MACRO = "__macro__"
 #: Metrics an experiment reports, binary tasks (average precision is its auPR) and regression.
 BINARY_METRICS = ("auroc", "average_precision", "recall_at_10fdr")
 REGRESSION_METRICS = ("pearson", "spearman")
@@ -231,15 +230,3 @@ def plot_scores(scores_tsv: str | os.PathLike, out_png: str | os.PathLike, title
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, out_png)
-
-
-__all__ = [
-    "BINARY_METRICS",
-    "REGRESSION_COLUMNS",
-    "chance_level",
-    "gather_scores",
-    "plot_scores",
-    "summarize_scores",
-    "summary_markdown",
-    "write_summary",
-]

@@ -280,6 +280,26 @@ def test_task_subset_and_crop_reach_the_model(random_dataset, tmp_path):
     assert table["class"].tolist() == ["b", "__macro__"]
 
 
+def test_monitoring_the_score_keeps_the_best_score_epoch(random_dataset, tmp_path, monkeypatch):
+    # A scripted validation score that peaks at epoch 3, whatever the loss does: the run keeps epoch 3 and
+    # stops `patience` epochs later.
+    scores = iter([0.50, 0.60, 0.55, 0.70, 0.65, 0.69, 0.9])
+    monkeypatch.setattr(train_mod, "_monitor", lambda task, y, y_hat: ("auroc", next(scores)))
+    summary = train_model(
+        "cnn_50_2", random_dataset, tmp_path, max_epochs=30, patience=2, lr=0.01, monitor="score", threads=1
+    )
+    history = pd.read_csv(tmp_path / "metrics.tsv", sep="\t")
+    assert summary["best_epoch"] == 3 and len(history) == 6
+    assert history["best"].tolist() == [True, True, False, True, False, False]
+    assert summary["best_valid_loss"] == pytest.approx(history["valid_loss"][3])
+    # The saved model is epoch 3's: it reproduces that epoch's validation loss.
+    model = load_run(tmp_path, device="cpu")
+    X, y = load_split(random_dataset, "valid")
+    src = BatchSource(X, y, torch.device("cpu"))
+    loss, _, _ = train_mod.evaluate_loss(model, src, train_mod.TrainSettings())
+    assert loss == pytest.approx(history["valid_loss"][3], rel=1e-5)
+
+
 def test_bad_run_requests_name_what_was_expected(random_dataset, tmp_path):
     from seqcnn.errors import InputError
 
@@ -291,6 +311,8 @@ def test_bad_run_requests_name_what_was_expected(random_dataset, tmp_path):
         train_model("deepbind", random_dataset, tmp_path, crop=61)
     with pytest.raises(InputError, match="config key training.optimizer: expected 'adam' or 'rmsprop'"):
         train_model("deepbind", random_dataset, tmp_path, optimizer="sgd")
+    with pytest.raises(InputError, match="training.monitor: expected one of loss, score, got 'auc'"):
+        train_model("deepbind", random_dataset, tmp_path, monitor="auc")
 
 
 def test_track_models_learn_from_tracks_and_sequence(tmp_path_factory, tmp_path):

@@ -51,6 +51,11 @@ log = logging.getLogger("seqcnn.train")
 RESIDENT_BYTES = 2 * 1024**3
 
 
+#: What early stopping and the kept epoch follow: the validation loss (penalty included), or the validation
+#: score logged each epoch (macro auROC, or mean Pearson r for regression; higher is better).
+MONITORS = ("loss", "score")
+
+
 @dataclass
 class TrainSettings:
     """Optimiser, schedule and regularisation settings (defaults: Koo & Eddy's effective values)."""
@@ -68,11 +73,16 @@ class TrainSettings:
     optimizer: str = "adam"
     rmsprop_alpha: float = 0.99
     rc_augment: bool = False
+    monitor: str = "loss"
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "rmsprop"):
             raise InputError(
                 f"config key training.optimizer: expected 'adam' or 'rmsprop', got {self.optimizer!r}"
+            )
+        if self.monitor not in MONITORS:
+            raise InputError(
+                f"config key training.monitor: expected one of {', '.join(MONITORS)}, got {self.monitor!r}"
             )
 
 
@@ -511,10 +521,14 @@ def train_model(
 
 class RunProgress:
     """Epochs of one run so far, its best epoch and state, and when it stops (early stopping on the
-    validation loss, or ``max_epochs``)."""
+    validation loss or score, ``same_run["monitor"]``, or ``max_epochs``).
+
+    ``best_loss`` is the best value of what is monitored, as a loss: the validation loss, or minus the
+    validation score."""
 
     def __init__(self, same_run: dict[str, Any]):
         self.same_run = same_run
+        self.monitor = same_run.get("monitor", "loss")
         self.history: list[dict[str, Any]] = []
         self.best_loss, self.best_epoch, self.best_state = math.inf, -1, None
 
@@ -528,7 +542,7 @@ class RunProgress:
         self.best_state = ckpt["best_state"]
 
     def done(self, settings: TrainSettings) -> bool:
-        """``max_epochs`` reached, or ``patience`` epochs without a better validation loss."""
+        """``max_epochs`` reached, or ``patience`` epochs without a better monitored value."""
         if self.epochs >= settings.max_epochs:
             return True
         return bool(self.history) and self.epochs - 1 - self.best_epoch >= settings.patience
@@ -545,9 +559,12 @@ class RunProgress:
     ) -> None:
         """Add one epoch (keeping a copy of ``state`` when it is the best so far) and log it."""
         epoch, (monitor, score) = self.epochs, monitored
-        improved = valid_loss <= self.best_loss
+        value = valid_loss
+        if self.monitor == "score":
+            value = math.inf if math.isnan(score) else -score
+        improved = value <= self.best_loss
         if improved:
-            self.best_loss, self.best_epoch = valid_loss, epoch
+            self.best_loss, self.best_epoch = value, epoch
             self.best_state = {k: v.detach().clone() for k, v in state.items()}
         self.history.append(
             {
@@ -657,7 +674,7 @@ def finish_run(
         "trial": resolved["trial"],
         "epochs": progress.epochs,
         "best_epoch": progress.best_epoch,
-        "best_valid_loss": progress.best_loss,
+        "best_valid_loss": progress.history[progress.best_epoch]["valid_loss"],
         "seconds": seconds,
         "train_seq_per_s": float(np.mean([h["train_seq_per_s"] for h in progress.history])),
     }

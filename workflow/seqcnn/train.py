@@ -528,7 +528,7 @@ class RunProgress:
 
     def __init__(self, same_run: dict[str, Any]):
         self.same_run = same_run
-        self.monitor = same_run.get("monitor", "loss")
+        self.monitor = same_run["monitor"]  # a TrainSettings field: every run record has it
         self.history: list[dict[str, Any]] = []
         self.best_loss, self.best_epoch, self.best_state = math.inf, -1, None
 

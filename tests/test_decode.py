@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyBigWig
+import pyfaidx
 import pytest
 
 from seqcnn.datasets import load_split
@@ -37,7 +38,7 @@ def _overlaps(chrom, start, end, bed: pd.DataFrame) -> bool:
     return bool(((on["start"] < end) & (on["end"] > start)).any())
 
 
-def _decode(toy, root, normalization):
+def _decode(toy, root, normalization, **extra):
     return build_decode_dataset(
         toy.fasta,
         toy.chrom_sizes,
@@ -50,6 +51,7 @@ def _decode(toy, root, normalization):
         blacklist=toy.blacklist,
         seed=3,
         **SPLIT_CHROMS,
+        **extra,
     )
 
 
@@ -153,6 +155,80 @@ def test_decode_counts_dropped_windows_by_reason(decode):
     # The toy blacklists one accessible STARR element with a peak; with this seed it passes the q cut, so
     # exactly one positive window is lost to the blacklist.
     assert dropped["starr_peaks_failing_q"] > 0 and dropped["blacklist"] == 1
+
+
+SCAN_STRIDE = 250
+
+
+def test_decode_scan_tiles_the_test_chromosome_and_changes_no_split(decode, toy, tmp_path):
+    root, meta = decode
+    scanned = tmp_path / "scan"
+    scan_meta = _decode(toy, scanned, "zscore", scan_stride=SCAN_STRIDE)
+    # The labelled splits are byte for byte those of the same dataset built without a scan.
+    for split in ("train", "valid", "test"):
+        for suffix in (".x.npy", ".y.npy", ".tracks.npy"):
+            assert (scanned / f"{split}{suffix}").read_bytes() == (root / f"{split}{suffix}").read_bytes()
+    windows = _read_windows(scanned)
+    labelled = windows[windows["split"] != "scan"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(labelled, _read_windows(root))
+    assert scan_meta["tracks"]["train_stats"] == meta["tracks"]["train_stats"]
+    assert "scan" not in scan_meta["splits"]
+
+    # Every stride step of the test chromosome whose tile misses the blacklist and the assembly gaps (N),
+    # and nothing else.
+    scan = windows[windows["split"] == "scan"].reset_index(drop=True)
+    chr3 = str(pyfaidx.Fasta(str(toy.fasta))["chr3"][:]).upper()
+    cols = {0: "chrom", 1: "start", 2: "end", 8: "log10q"}
+    black = pd.read_csv(toy.blacklist, sep="\t", header=None).rename(columns=cols)
+    expected = [
+        s
+        for s in range(0, toy.sizes["chr3"] - DECODE_WINDOW + 1, SCAN_STRIDE)
+        if not _overlaps("chr3", s, s + DECODE_WINDOW, black) and "N" not in chr3[s : s + DECODE_WINDOW]
+    ]
+    assert scan_meta["dropped"]["scan_too_many_n"] > 0 and scan_meta["dropped"]["scan_blacklist"] > 0
+    assert set(scan["chrom"]) == {"chr3"} and scan["start"].tolist() == expected
+    assert scan_meta["scan"] == {
+        "stride": SCAN_STRIDE,
+        "chroms": ["chr3"],
+        "windows": len(expected),
+        "positives": int(scan["label"].sum()),
+    }
+    X, y = load_split(scanned, "scan")
+    F = np.load(scanned / "scan.tracks.npy")
+    assert X.shape == (len(scan), DECODE_WINDOW) and F.shape == (
+        len(scan),
+        len(CHROMATIN),
+        DECODE_WINDOW // 10,
+    )
+
+    # Label 1 exactly where a tile overlaps a positive window's STARR region: a passing STARR peak that
+    # overlaps an accessibility peak (the toy's regions are single peaks, so no merge is needed here).
+    starr = pd.concat([pd.read_csv(toy.peaks[f"STARR_{t}_cellA"], sep="\t", header=None) for t in TASKS])
+    starr = starr.rename(columns=cols)
+    atac = pd.read_csv(toy.peaks["ATAC_cellA"], sep="\t", header=None).rename(columns=cols)
+    regions = starr[(starr["log10q"] > 1.30) & (starr["chrom"] == "chr3")]
+    regions = regions[[_overlaps(r.chrom, r.start, r.end, atac) for r in regions.itertuples()]]
+    truth = [_overlaps("chr3", s, s + DECODE_WINDOW, regions) for s in scan["start"]]
+    np.testing.assert_array_equal(y[:, 0], np.array(truth, dtype=np.float32))
+    assert 0 < y.sum() < len(y)
+
+    # Tracks: the bigWigs' 10-bp means, z-scored with the train split's statistics.
+    stats = meta["tracks"]["train_stats"]
+    for i in (0, len(scan) // 2, int(np.flatnonzero(y[:, 0])[0])):
+        start = int(scan["start"][i])
+        for t, track in enumerate(CHROMATIN):
+            with pyBigWig.open(str(toy.bigwigs[track])) as bw:
+                raw = np.nan_to_num(np.array(bw.values("chr3", start, start + DECODE_WINDOW), dtype=float))
+            want = (raw.reshape(-1, 10).mean(axis=1) - stats[track]["mean"]) / stats[track]["std"]
+            np.testing.assert_allclose(F[i, t], want, rtol=1e-4, atol=1e-4)
+
+
+def test_decode_scan_stride_must_be_positive(toy, tmp_path):
+    with pytest.raises(
+        InputError, match=r"config key scan_stride: expected a positive integer or null, got 0"
+    ):
+        _decode(toy, tmp_path / "bad", "none", scan_stride=0)
+    assert _leftovers(tmp_path) == []
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -200,6 +200,10 @@ def test_toy_decode_study_gets_gradcam_defaults_and_targets(toy_config):
          r"config key studies\.danq\.interpret\.gradcam\.models\[0\]: 'decode' is not one of this study's"),
         ("danq", {}, None,
          r"config key studies\.danq\.interpret\.gradcam\.models: study 'danq' has no track"),
+        ("danq", {"models": ["danq"], "split": "scan"}, None,
+         r"config key studies\.danq\.interpret\.gradcam\.split: 'scan' needs a scan of the test "
+         r"chromosomes, and dataset 'toy_peaks_1000' has none; expected "
+         r"datasets\.toy_peaks_1000\.scan_stride"),
     ],
 )  # fmt: skip
 def test_bad_gradcam_settings_are_refused_before_any_job(toy_config, study, part, models, message):

@@ -425,6 +425,14 @@ def check_gradcam(config: Mapping[str, Any], study: str) -> None:
             f"config key {key}.models: study {study!r} has no track model ({', '.join(entry['models'])}); "
             "expected models: [...] naming the study's CNNs to explain"
         )
+    if part["split"] == "scan":
+        dataset = config["datasets"][entry["dataset"]]
+        if dataset.get("scan_stride") is None:
+            raise InputError(
+                f"config key {key}.split: 'scan' needs a scan of the test chromosomes, and dataset "
+                f"{entry['dataset']!r} has none; expected datasets.{entry['dataset']}.scan_stride "
+                "(a DECODE dataset) or split: test"
+            )
     length = entry["crop"] or dataset_length(config, entry["dataset"])
     n_tracks, bins = dataset_tracks(config, entry["dataset"])
     for i, name in enumerate(names):

@@ -39,6 +39,9 @@ from .windows import (
 
 log = logging.getLogger("seqcnn.decode")
 
+#: Name of the extra split holding the test chromosomes' genome-wide scan (``scan_stride``).
+SCAN = "scan"
+
 PathLike = str | os.PathLike
 
 
@@ -62,6 +65,7 @@ def build_decode_dataset(
     max_n_fraction: float = 0.0,
     label: str = "starr_enhancer",
     seed: int = 0,
+    scan_stride: int | None = None,
 ) -> dict[str, Any]:
     """Build a DECODE-style enhancer classification dataset with binned chromatin-track features.
 
@@ -74,6 +78,14 @@ def build_decode_dataset(
     ``max_n_fraction`` N are dropped, counted and logged (:func:`seqcnn.windows.filter_windows`), after the
     peaks and regions counted as ``starr_peaks_failing_q``, ``starr_regions_short`` and
     ``starr_regions_not_accessible``.
+
+    ``scan_stride`` also writes DECODE's genome-wide scan of the test chromosomes: every ``window``-bp tile
+    starting at a multiple of ``scan_stride`` (blacklisted and N-rich tiles dropped, counted as
+    ``scan_*``), as the extra split ``scan`` (``scan.x.npy``, ``scan.y.npy``, ``scan.tracks.npy`` and
+    ``split == "scan"`` rows of ``windows.bed``), labelled 1 where a tile overlaps a positive's STARR
+    region. It is never trained on: it is what a trained model's enhancer calls and Grad-CAM refinement
+    are scored on, as DECODE scored whole held-out chromosomes. The other splits are the same with or
+    without it.
 
     Features are every track's mean in ``bin_size``-bp bins, ``(N, tracks, window // bin_size)`` float32,
     saved as ``<split>.tracks.npy`` beside the sequence codes (kept for models that want both).
@@ -118,6 +130,8 @@ def build_decode_dataset(
         Name of the single class.
     seed
         Seed of the negative draw.
+    scan_stride
+        Step in bp of the test chromosomes' scan (None: no scan).
 
     Returns
     -------
@@ -142,6 +156,8 @@ def build_decode_dataset(
         )
     if not tracks:
         raise InputError("config key tracks: expected at least one track name -> bigWig path")
+    if scan_stride is not None and (not isinstance(scan_stride, (int, np.integer)) or scan_stride < 1):
+        raise InputError(f"config key scan_stride: expected a positive integer or null, got {scan_stride!r}")
     sizes, black = read_sizes_and_blacklist(chrom_sizes, blacklist, aliases)
     split_map, held_out = chrom_splits(sizes, splits, aliases)
     rng = np.random.default_rng(seed)
@@ -200,18 +216,43 @@ def build_decode_dataset(
     X = np.concatenate([X_pos, neg_X])
     y = np.concatenate([np.ones(len(starts)), np.zeros(len(neg_s))]).astype(np.float32)[:, None]
 
+    split = np.array([split_map[c] for c in all_c], dtype=object)
+    scan_c, scan_s = np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    if scan_stride is not None:
+        scan_c, scan_s, scan_X, scan_dropped = _scan_tiles(
+            sizes,
+            [c for c in sizes if split_map[c] == "test"],
+            window,
+            scan_stride,
+            fasta,
+            black,
+            max_n_fraction,
+        )
+        dropped.update(scan_dropped)
+        scan_y = interval_set([pos]).overlaps_any(scan_c, scan_s, scan_s + window).astype(np.float32)[:, None]
+        X = np.concatenate([X, scan_X])
+        y = np.concatenate([y, scan_y])
+    n_labelled = len(all_c)
+    all_c = np.concatenate([all_c, scan_c])
+    all_s = np.concatenate([all_s, scan_s])
+    split = np.concatenate([split, np.full(len(scan_c), SCAN, dtype=object)])
+
     with BigWigs({t: Path(tracks[t]) for t in track_names}, sizes, aliases) as bws:
         bws.require(all_c)
         F = track_features(bws, track_names, all_c, all_s, window, bin_size)
-
-    split = np.array([split_map[c] for c in all_c], dtype=object)
-    order = genome_order(all_c, all_s, sizes)
+    # The scan is normalised with the train split's statistics, like every held-out window.
     F, stats = normalize_tracks(F, split == "train", track_names, normalization)
+    order = np.concatenate(
+        [genome_order(all_c[:n_labelled], all_s[:n_labelled], sizes), n_labelled + np.arange(len(scan_c))]
+    )
 
     parts, extra, rows, summary = {}, {}, [], []
-    for name in SPLITS:
+    for name in (*SPLITS, SCAN) if scan_stride is not None else SPLITS:
         idx = order[split[order] == name]
-        parts[name] = (X[idx], y[idx])
+        if name == SCAN:
+            extra[f"{name}.x.npy"], extra[f"{name}.y.npy"] = X[idx], y[idx]
+        else:
+            parts[name] = (X[idx], y[idx])
         extra[f"{name}{TRACKS_SUFFIX}"] = np.ascontiguousarray(F[idx], dtype=np.float32)
         frame = pd.DataFrame(
             {"chrom": all_c[idx], "start": all_s[idx], "end": all_s[idx] + window, "split": name}
@@ -250,8 +291,39 @@ def build_decode_dataset(
         "tracks": tracks_meta(tracks, track_names, window, bin_size, normalization, stats),
         "dropped": dropped,
     }
+    if scan_stride is not None:
+        meta["scan"] = {
+            "stride": int(scan_stride),
+            "chroms": sorted(set(scan_c.tolist()), key=list(sizes).index),
+            "windows": int(len(scan_c)),
+            "positives": int(extra[f"{SCAN}.y.npy"].sum()),
+        }
     meta["seq_len"] = window
     meta["splits"] = {k: int(len(v[0])) for k, v in parts.items()}
     write_dataset(out_dir, parts, meta, windows, summary_df, extra)
     log.info("%s: %d DECODE windows (%d positives), dropped %s", out_dir, len(windows), len(starts), dropped)
     return meta
+
+
+def _scan_tiles(
+    sizes: Mapping[str, int],
+    chroms: Sequence[str],
+    window: int,
+    stride: int,
+    fasta: Path,
+    blacklist: Any,
+    max_n_fraction: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Every ``window``-bp tile of ``chroms`` starting at a multiple of ``stride``, filtered and extracted.
+
+    Returns ``(chroms, starts, X, dropped)``, the drop counts keyed ``scan_<reason>``.
+    """
+    c = [np.full(len(range(0, sizes[ch] - window + 1, stride)), ch, dtype=object) for ch in chroms]
+    s = [np.arange(0, sizes[ch] - window + 1, stride, dtype=np.int64) for ch in chroms]
+    c = np.concatenate(c) if c else np.empty(0, dtype=object)
+    s = np.concatenate(s) if s else np.empty(0, dtype=np.int64)
+    kept = filter_windows(
+        c, s, window, sizes, fasta, blacklist=blacklist, max_n_fraction=max_n_fraction, what="scan"
+    )
+    dropped = {f"scan_{reason}": n for reason, n in kept.dropped.items()}
+    return c[kept.keep], s[kept.keep], kept.X, dropped

@@ -219,20 +219,17 @@ def build_decode_dataset(
     split = np.array([split_map[c] for c in all_c], dtype=object)
     scan_c, scan_s = np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
     if scan_stride is not None:
-        scan_c, scan_s, scan_X, scan_dropped = _scan_tiles(
-            sizes,
-            [c for c in sizes if split_map[c] == "test"],
-            window,
-            scan_stride,
-            fasta,
-            black,
-            max_n_fraction,
+        scan_c, scan_s = tile_windows(
+            sizes, [c for c in sizes if split_map[c] == "test"], window, (), scan_stride
         )
-        dropped.update(scan_dropped)
+        kept = filter_windows(
+            scan_c, scan_s, window, sizes, fasta, blacklist=black, max_n_fraction=max_n_fraction, what="scan"
+        )
+        dropped.update({f"scan_{reason}": n for reason, n in kept.dropped.items()})
+        scan_c, scan_s, scan_X = scan_c[kept.keep], scan_s[kept.keep], kept.X
         scan_y = interval_set([pos]).overlaps_any(scan_c, scan_s, scan_s + window).astype(np.float32)[:, None]
         X = np.concatenate([X, scan_X])
         y = np.concatenate([y, scan_y])
-    n_labelled = len(all_c)
     all_c = np.concatenate([all_c, scan_c])
     all_s = np.concatenate([all_s, scan_s])
     split = np.concatenate([split, np.full(len(scan_c), SCAN, dtype=object)])
@@ -240,11 +237,9 @@ def build_decode_dataset(
     with BigWigs({t: Path(tracks[t]) for t in track_names}, sizes, aliases) as bws:
         bws.require(all_c)
         F = track_features(bws, track_names, all_c, all_s, window, bin_size)
+    order = genome_order(all_c, all_s, sizes)
     # The scan is normalised with the train split's statistics, like every held-out window.
     F, stats = normalize_tracks(F, split == "train", track_names, normalization)
-    order = np.concatenate(
-        [genome_order(all_c[:n_labelled], all_s[:n_labelled], sizes), n_labelled + np.arange(len(scan_c))]
-    )
 
     parts, extra, rows, summary = {}, {}, [], []
     for name in (*SPLITS, SCAN) if scan_stride is not None else SPLITS:
@@ -294,7 +289,7 @@ def build_decode_dataset(
     if scan_stride is not None:
         meta["scan"] = {
             "stride": int(scan_stride),
-            "chroms": sorted(set(scan_c.tolist()), key=list(sizes).index),
+            "chroms": list(dict.fromkeys(scan_c.tolist())),
             "windows": int(len(scan_c)),
             "positives": int(extra[f"{SCAN}.y.npy"].sum()),
         }
@@ -303,27 +298,3 @@ def build_decode_dataset(
     write_dataset(out_dir, parts, meta, windows, summary_df, extra)
     log.info("%s: %d DECODE windows (%d positives), dropped %s", out_dir, len(windows), len(starts), dropped)
     return meta
-
-
-def _scan_tiles(
-    sizes: Mapping[str, int],
-    chroms: Sequence[str],
-    window: int,
-    stride: int,
-    fasta: Path,
-    blacklist: Any,
-    max_n_fraction: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-    """Every ``window``-bp tile of ``chroms`` starting at a multiple of ``stride``, filtered and extracted.
-
-    Returns ``(chroms, starts, X, dropped)``, the drop counts keyed ``scan_<reason>``.
-    """
-    c = [np.full(len(range(0, sizes[ch] - window + 1, stride)), ch, dtype=object) for ch in chroms]
-    s = [np.arange(0, sizes[ch] - window + 1, stride, dtype=np.int64) for ch in chroms]
-    c = np.concatenate(c) if c else np.empty(0, dtype=object)
-    s = np.concatenate(s) if s else np.empty(0, dtype=np.int64)
-    kept = filter_windows(
-        c, s, window, sizes, fasta, blacklist=blacklist, max_n_fraction=max_n_fraction, what="scan"
-    )
-    dropped = {f"scan_{reason}": n for reason, n in kept.dropped.items()}
-    return c[kept.keep], s[kept.keep], kept.X, dropped

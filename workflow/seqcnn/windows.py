@@ -206,9 +206,14 @@ def filter_windows(
 
 
 def tile_windows(
-    sizes: Mapping[str, int], chroms: Iterable[str], window: int, exclude: Sequence[Blacklist]
+    sizes: Mapping[str, int],
+    chroms: Iterable[str],
+    window: int,
+    exclude: Sequence[Blacklist],
+    stride: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Whole ``window``-bp tiles of ``chroms`` (from position 0) that overlap nothing in ``exclude``.
+    """Whole ``window``-bp tiles of ``chroms`` that overlap nothing in ``exclude``, one starting at every
+    multiple of ``stride`` (None: ``window``, abutting tiles).
 
     Returns
     -------
@@ -217,7 +222,7 @@ def tile_windows(
     """
     out_c, out_s = [], []
     for chrom in chroms:
-        starts = np.arange(0, sizes[chrom] - window + 1, window, dtype=np.int64)
+        starts = np.arange(0, sizes[chrom] - window + 1, stride or window, dtype=np.int64)
         ok = np.ones(starts.size, dtype=bool)
         for regions in exclude:
             ok &= ~regions.overlaps(chrom, starts, starts + window)
